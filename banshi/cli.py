@@ -1,0 +1,129 @@
+"""``banshi``: the one entry point (catalog sync and status, training, running the bot).
+
+Every command first brings the database schema up to date (alembic), so a fresh clone or an
+upgraded deployment needs no separate migration step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+from banshi.db import get_engine, migrate, session_scope
+from banshi.settings import Settings, load_settings
+
+log = logging.getLogger("banshi")
+
+
+def _engine(settings: Settings):  # type: ignore[no-untyped-def]
+    engine = get_engine(settings.database_url)
+    migrate(engine)
+    return engine
+
+
+def cmd_catalog_sync(args: argparse.Namespace, settings: Settings) -> int:
+    from catalog_sync.lock import SyncBusy
+    from catalog_sync.service import run_sync
+    from catalog_sync.source import FetchError
+
+    engine = _engine(settings)
+
+    def once() -> int:
+        code = 0
+        for source in args.sources:
+            try:
+                report = run_sync(source, engine, settings, kind=args.kind)
+            except (FetchError, SyncBusy) as exc:
+                print(f"同步失败：{exc}", file=sys.stderr)
+                code = 2
+                continue
+            if args.json:
+                print(
+                    json.dumps(
+                        {
+                            "sync_id": report.sync_id,
+                            "source": report.source,
+                            "kind": report.kind,
+                            "status": report.status,
+                            "counts": report.counts,
+                            "seconds": round(report.seconds, 3),
+                            "rejections": [r.__dict__ for r in report.rejections],
+                        },
+                        ensure_ascii=False,
+                    )
+                )
+                continue
+            print(f"[{report.kind}] {source}\n  {report.message}（{report.seconds:.1f} 秒）")
+            for r in report.rejections:
+                print(f"  拒收 第 {r.line} 行 {r.task_guid or '-'}：{r.reason}")
+        return code
+
+    if not args.schedule:
+        return once()
+    print(f"每 {args.schedule} 秒同步一次，Ctrl-C 停止。")
+    try:
+        while True:
+            once()
+            time.sleep(args.schedule)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_catalog_status(args: argparse.Namespace, settings: Settings) -> int:
+    from catalog_sync.status import catalog_status, format_status
+
+    with session_scope(_engine(settings)) as session:
+        status = catalog_status(session, last=args.last)
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False, indent=2))
+    else:
+        print(format_status(status))
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    _engine(settings)
+    print(f"数据库结构已是最新：{settings.database_url.split('@')[-1]}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="banshi", description="办事助手 Banshi")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    catalog = sub.add_parser("catalog", help="the service catalog (事项目录)")
+    catalog_sub = catalog.add_subparsers(dest="catalog_command", required=True)
+    sync = catalog_sub.add_parser("sync", help="import items.jsonl, halls.json or a delta")
+    sync.add_argument("sources", nargs="+", metavar="PATH_OR_URL")
+    sync.add_argument("--kind", choices=("items", "halls"), help="default: from the content")
+    sync.add_argument("--schedule", type=int, metavar="SECONDS", help="sync again every SECONDS")
+    sync.add_argument("--json", action="store_true", help="one JSON line per source")
+    sync.set_defaults(func=cmd_catalog_sync)
+    status = catalog_sub.add_parser("status", help="last syncs, items by state, rejections")
+    status.add_argument("--json", action="store_true")
+    status.add_argument("--last", type=int, default=5, help="how many syncs to list")
+    status.set_defaults(func=cmd_catalog_status)
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_sub.add_parser("upgrade", help="apply the schema migrations")
+    upgrade.set_defaults(func=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return int(args.func(args, load_settings()) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

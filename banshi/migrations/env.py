@@ -1,0 +1,19 @@
+"""Alembic environment: the engine comes from banshi.db (never from an ini file)."""
+
+from alembic import context
+
+from banshi.db import get_engine
+from banshi.models import Base
+
+config = context.config
+engine = config.attributes.get("engine") or get_engine()
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()
