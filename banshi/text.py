@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
+from typing import Any
 
 _TAG_BREAK = re.compile(r"<\s*(br|/p|p|/div|div|/li|li)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]{0,200}>")
@@ -48,3 +50,33 @@ def clean_text(value: object) -> str:
 def clean_line(value: object) -> str:
     """Like :func:`clean_text` but on one line (names, codes, phones)."""
     return " ".join(clean_text(value).split())
+
+
+# --------------------------------------------------------------------- citizen messages
+
+MAX_MESSAGE_CHARS = 300
+
+_EMOJI = re.compile(
+    "[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f900-\U0001f9ff\ufe0f\u200d]+"
+)
+# WeChat renders its own emoji as bracketed codes such as [微笑] or /:B-)
+_WECHAT_EMOJI = re.compile(r"\[[\u4e00-\u9fff]{1,4}\]|/:[^\s\u4e00-\u9fff]{1,6}")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+def normalize_message(text: str) -> str:
+    """A citizen's message as the NLU and the resolver see it.
+
+    Traditional → simplified (OpenCC), full-width → half-width, emoji removed, whitespace
+    collapsed. Length is checked by the caller (:data:`MAX_MESSAGE_CHARS`).
+    """
+    text = _EMOJI.sub(" ", _WECHAT_EMOJI.sub(" ", text or ""))
+    text = to_halfwidth(text)
+    text = _t2s().convert(text)
+    return " ".join(text.split())

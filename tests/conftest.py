@@ -59,3 +59,13 @@ def settings(engine: Engine, tmp_path: Path) -> Settings:
         var_dir=tmp_path / "var",
         jieba_dir=tmp_path / "var" / "jieba",
     )
+
+
+@pytest.fixture
+def catalog(engine: Engine, settings: Settings) -> Engine:
+    """The demo catalog (items and halls, not the delta) synced into the test database."""
+    from catalog_sync.service import run_sync
+
+    run_sync(str(ITEMS), engine, settings)
+    run_sync(str(HALLS), engine, settings)
+    return engine

@@ -1,0 +1,311 @@
+"""Item resolution: which catalog item does the citizen mean?
+
+A search problem, not an intent per item (Rasa #277, #10593). Each item becomes a small
+document (name, aliases from SEARCH_KEYWORDS, situations, result, topic) indexed by jieba
+words and character bigrams (bigrams survive typos and unusual segmentation). The query is
+normalised, expanded with the curated lexicon (二手房 → 存量房, 丢了 → 补领) and scored with
+BM25 over weighted fields. The index is rebuilt whenever the catalog changes, so an item added
+by a sync is found at once, without retraining anything.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import jieba
+from pypinyin import lazy_pinyin
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from banshi.lexicon import Lexicon
+from banshi.models import STATE_CANCELLED, Item, SyncRun
+from banshi.text import normalize_message
+
+Features = dict[str, float]  # feature ("w:词", "b:字对", "p:pin_yin") -> weight
+
+# Field weights: the item's own name says most; aliases are what citizens call it.
+FIELD_WEIGHTS = {
+    "name": 3.0,
+    "alias": 2.2,
+    "situation": 1.2,
+    "result": 0.8,
+    "question": 0.4,
+    "topic": 0.4,
+    "condition": 0.3,
+}
+# Pinyin syllable pairs catch homophone typos (社宝卡 → 社保卡, 结昏证 → 结婚证) at a discount.
+PINYIN_WEIGHT = 0.5
+TERM_WEIGHT = 0.3  # formal terms for colloquial nouns (二手房 → 存量房)
+ACTION_WEIGHT = 1.0  # formal actions for colloquial verbs (丢了 → 补领): what tells items apart
+K1 = 1.2
+B = 0.5
+
+_CJK_RUN = re.compile(r"[\u4e00-\u9fff]+|[a-z0-9]+")
+_BRACKETS = re.compile(r"[（(]([^）)]*)[）)]")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    task_code: str
+    name: str
+    state: str
+    score: float
+
+
+@dataclass
+class Resolution:
+    """The ranked candidates and what the assistant should do with them."""
+
+    candidates: list[Candidate]
+    decision: str  # "one" / "ask" / "none"
+    query: str = ""
+    rivals: list[Candidate] = field(default_factory=list)
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    def top(self, n: int) -> list[str]:
+        return [c.task_code for c in self.candidates[:n]]
+
+    @property
+    def options(self) -> list[Candidate]:
+        """The candidates to offer in a numbered list when the decision is "ask"."""
+        if self.decision != "ask":
+            return []
+        return [self.candidates[0], *self.rivals]
+
+
+# Decision thresholds (see eval/resolution_eval.py for how they were chosen).
+MIN_SCORE = 4.0  # below this nothing fits: say so rather than guess
+MIN_EVIDENCE = 4.0  # ... and the best must match this much of specific (not generic) words
+GENERIC_SHARE = 0.1  # a feature found in more than this share of items is generic
+RIVAL_RATIO = 0.75  # a runner-up scoring this close to the best ...
+RIVAL_DISTINCT = 0.25  # ... that misses at most this share of what the best matched is a rival
+
+
+@dataclass
+class _Doc:
+    task_code: str
+    name: str
+    state: str
+    features: dict[str, float] = field(default_factory=dict)  # feature -> weighted tf
+    length: float = 0.0
+
+
+class ItemIndex:
+    """An immutable search index over one generation of the catalog."""
+
+    def __init__(self, items: Iterable[Item], lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self._pinyin_cache: dict[str, str] = {}
+        self.tokenizer = jieba.Tokenizer()  # private: jieba.dt is process-global (Rasa uses it)
+        self.docs: list[_Doc] = []
+        words: set[str] = set(lexicon.words())
+        raw_fields: list[tuple[Item, dict[str, list[str]]]] = []
+        for item in items:
+            name = item.name
+            fields = {
+                "name": [name, *(_BRACKETS.findall(name))],
+                "alias": [a.alias for a in item.aliases],
+                "situation": [s.name for s in item.situations],
+                "result": [item.result_name] if item.result_name else [],
+                "question": [q.question for q in item.questions],
+                "topic": [item.topic] if item.topic else [],
+                "condition": [item.accept_condition] if item.accept_condition else [],
+            }
+            raw_fields.append((item, fields))
+            words.add(_BRACKETS.sub("", name))
+        for word in words:
+            if 2 <= len(word) <= 20:
+                self.tokenizer.add_word(word, freq=2000)
+        self.tokenizer.initialize()
+        for item, fields in raw_fields:
+            doc = _Doc(item.task_code, item.name, item.state)
+            for field_name, texts in fields.items():
+                weight = FIELD_WEIGHTS[field_name]
+                for text in texts:
+                    for feature, tf in self.features(normalize_message(text)).items():
+                        # the strongest field a feature appears in, not how often it repeats:
+                        # ten aliases saying 个体户 do not make an item ten times more 个体户
+                        doc.features[feature] = max(doc.features.get(feature, 0.0), weight * tf)
+            doc.length = sum(doc.features.values())
+            self.docs.append(doc)
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for i, doc in enumerate(self.docs):
+            for feature, tf in doc.features.items():
+                self.postings[feature].append((i, tf))
+        n = max(len(self.docs), 1)
+        self.idf = {
+            f: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for f, p in self.postings.items()
+        }
+        self.avg_length = sum(d.length for d in self.docs) / n if self.docs else 1.0
+
+    def features(self, text: str) -> Features:
+        """jieba words (2+ characters), then character and pinyin bigrams within the runs of
+        words between stop words: '我想办身份证' gives 身份证's bigrams, not a spurious 办身."""
+        out: Features = defaultdict(float)
+        stop = self.lexicon.stopwords
+        for run in _CJK_RUN.findall(text.lower()):
+            segment: list[str] = []
+            for word in [*self.tokenizer.lcut(run, HMM=False), ""]:
+                if word and word not in stop and not all(ch in stop for ch in word):
+                    segment.append(word)
+                    if len(word) >= 2:
+                        out["w:" + word] += 1
+                    continue
+                self._bigrams("".join(segment), out)
+                segment = []
+        return out
+
+    @staticmethod
+    def _bigrams(chunk: str, out: Features) -> None:
+        if len(chunk) < 2:
+            return
+        syllables = lazy_pinyin(chunk) if chunk[0] >= "\u4e00" else []
+        if len(syllables) != len(chunk):
+            syllables = []
+        for i in range(len(chunk) - 1):
+            out["b:" + chunk[i : i + 2]] += 1
+            if syllables:
+                out[f"p:{syllables[i]}_{syllables[i + 1]}"] += PINYIN_WEIGHT
+
+    def expand(self, text: str) -> list[tuple[str, float]]:
+        """Formal terms (with their weight) the lexicon gives for colloquial words in ``text``.
+
+        Words of 3+ characters also match by pinyin, so a homophone typo (失叶金) still finds
+        its term (失业金 → 失业保险金). One-character words never expand: too ambiguous.
+        """
+        spoken = " " + " ".join(_pinyin(text)) + " "
+        extra: list[tuple[str, float]] = []
+        for table, weight in (
+            (self.lexicon.terms, TERM_WEIGHT),
+            (self.lexicon.actions, ACTION_WEIGHT),
+        ):
+            for word, formal in table.items():
+                if len(word) < 2:
+                    continue
+                if word in text or (len(word) >= 3 and self._spoken(word) in spoken):
+                    extra.extend((f, weight) for f in formal if f not in text)
+        return extra
+
+    def _spoken(self, word: str) -> str:
+        cached = self._pinyin_cache.get(word)
+        if cached is None:
+            cached = self._pinyin_cache[word] = " " + " ".join(_pinyin(word)) + " "
+        return cached
+
+    def search(self, text: str, entity: str | None = None, limit: int = 10) -> Resolution:
+        query = normalize_message(text)
+        q: Features = self.features(query)
+        if entity:
+            for feature, tf in self.features(normalize_message(entity)).items():
+                q[feature] += tf  # the NLU's item span counts twice
+        expansion: dict[str, float] = {}
+        for term, weight in self.expand(query + " " + (entity or "")):
+            for feature in self.features(term):
+                expansion[feature] = max(expansion.get(feature, 0.0), weight)
+        for feature, weight in expansion.items():
+            if feature not in q:  # a lexicon term adds what the citizen's words lack, at a discount
+                q[feature] += weight
+        scores: dict[int, float] = defaultdict(float)
+        matched: dict[int, dict[str, float]] = defaultdict(dict)
+        for feature, qtf in q.items():
+            postings = self.postings.get(feature)
+            if not postings:
+                continue
+            idf = self.idf[feature]
+            qweight = min(qtf, 2.0)
+            for i, tf in postings:
+                norm = K1 * (1 - B + B * self.docs[i].length / self.avg_length)
+                gain = qweight * idf * tf * (K1 + 1) / (tf + norm)
+                scores[i] += gain
+                matched[i][feature] = qweight * idf
+        ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+        ranked = [
+            (i, s) for i, s in ranked if self.docs[i].state != STATE_CANCELLED or s >= MIN_SCORE * 2
+        ][:limit]
+        candidates = [
+            Candidate(self.docs[i].task_code, self.docs[i].name, self.docs[i].state, round(s, 3))
+            for i, s in ranked
+        ]
+        rivals = _rivals(candidates, [matched[i] for i, _ in ranked])
+        decision = _decide(candidates, rivals)
+        if decision != "none" and self._evidence(matched[ranked[0][0]]) < MIN_EVIDENCE:
+            decision = "none"  # only generic words matched (申请, 登记, 办理 …)
+        return Resolution(candidates, decision, query, rivals)
+
+    def _evidence(self, matched: dict[str, float]) -> float:
+        """How much of a match rests on specific words rather than generic ones."""
+        limit = max(3, GENERIC_SHARE * len(self.docs))
+        return sum(w for f, w in matched.items() if len(self.postings[f]) <= limit)
+
+
+def _rivals(candidates: list[Candidate], matched: list[dict[str, float]]) -> list[Candidate]:
+    """Runner-ups the query cannot tell from the best one.
+
+    A runner-up is a rival when it scores close to the best *and* the query words that the best
+    matched are (nearly) all matched by it too: nothing the citizen said tells them apart, so
+    the assistant must ask rather than guess (身份证 → 首次申领 / 换领 / 补领 / 挂失).
+    """
+    if len(candidates) < 2 or candidates[0].score < MIN_SCORE:
+        return []
+    best, mass = candidates[0].score, sum(matched[0].values()) or 1.0
+    rivals = []
+    for candidate, features in zip(candidates[1:6], matched[1:6], strict=False):
+        distinct = sum(w for f, w in matched[0].items() if f not in features) / mass
+        if candidate.score >= RIVAL_RATIO * best and distinct <= RIVAL_DISTINCT:
+            rivals.append(candidate)
+    return rivals
+
+
+def _pinyin(text: str) -> list[str]:
+    return [s for s in lazy_pinyin(text) if s.strip() and s.isascii() and s.isalpha()]
+
+
+def _decide(candidates: list[Candidate], rivals: list[Candidate]) -> str:
+    if not candidates or candidates[0].score < MIN_SCORE:
+        return "none"
+    return "ask" if rivals else "one"
+
+
+class Resolver:
+    """Keeps an :class:`ItemIndex` for the current catalog generation, rebuilt after syncs."""
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self._index: ItemIndex | None = None
+        self._generation: tuple[int, int] | None = None
+        self._lock = threading.Lock()
+
+    def index(self, session: Session) -> ItemIndex:
+        generation = _generation(session)
+        with self._lock:
+            if self._index is None or generation != self._generation:
+                items = session.execute(
+                    select(Item).options(
+                        selectinload(Item.aliases),
+                        selectinload(Item.situations),
+                        selectinload(Item.questions),
+                    )
+                ).scalars()
+                self._index = ItemIndex(items, self.lexicon)
+                self._generation = generation
+            return self._index
+
+    def resolve(self, session: Session, text: str, entity: str | None = None) -> Resolution:
+        return self.index(session).search(text, entity)
+
+
+def _generation(session: Session) -> tuple[int, int]:
+    """Changes whenever a sync changes the catalog: (last changing sync, item count)."""
+    last = session.execute(
+        select(func.max(SyncRun.id)).where(SyncRun.status == "ok", SyncRun.kind == "items")
+    ).scalar()
+    count = session.execute(select(func.count()).select_from(Item)).scalar_one()
+    return int(last or 0), int(count)
