@@ -8,6 +8,7 @@ never stops the others: it becomes a :class:`Rejection` naming the line, TASK_GU
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -238,13 +239,18 @@ _GUID_IN_TEXT = re.compile(r'"TASK_GUID"\s*:\s*"([^"]{1,64})"')
 
 
 def parse_items(content: bytes) -> ParsedItems:
-    """Read a JSON-lines export; keep the highest TASK_VERSION of each TASK_CODE."""
-    text = content.decode("utf-8-sig", errors="replace")
+    """Read a JSON-lines export; keep the highest TASK_VERSION of each TASK_CODE.
+
+    Lines are decoded one at a time: a 10,000-item export never exists twice in memory.
+    """
     best: dict[str, ItemRecord] = {}
     rejections: list[Rejection] = []
     superseded: list[Rejection] = []
-    lines = text.splitlines()
-    for number, line in enumerate(lines, 1):
+    number = 0
+    for number, raw_line in enumerate(io.BytesIO(content), 1):
+        line = raw_line.decode("utf-8", errors="replace")
+        if number == 1:
+            line = line.lstrip("\ufeff")
         if not line.strip():
             continue
         try:
@@ -268,7 +274,7 @@ def parse_items(content: bytes) -> ParsedItems:
             best[record.task_code] = record
         else:
             superseded.append(_superseded(record, current))
-    return ParsedItems(list(best.values()), rejections, superseded, len(lines))
+    return ParsedItems(list(best.values()), rejections, superseded, number)
 
 
 def _superseded(loser: ItemRecord, winner: ItemRecord) -> Rejection:
