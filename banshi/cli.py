@@ -91,6 +91,53 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from banshi.training import TrainingError, train
+
+    try:
+        result = train(settings, force=args.force)
+    except TrainingError as exc:
+        print(f"训练失败：{exc}", file=sys.stderr)
+        return 2
+    if result.trained:
+        print(f"模型已训练：{result.model}（{result.seconds:.0f} 秒）")
+    else:
+        print(f"模型已是最新，无需训练：{result.model}")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from banshi.training import model_path, rasa_command
+    from bot.action_server import free_port, start_action_server
+
+    model = model_path()
+    if not model.exists():
+        print(f"没有找到模型 {model}，请先运行 banshi train。", file=sys.stderr)
+        return 2
+    log = settings.var_dir / "log" / "action-server.log"
+    print(f"正在启动动作服务器（日志：{log}）……")
+    try:
+        server = start_action_server(log)
+    except RuntimeError as exc:
+        print(f"动作服务器启动失败：{exc}", file=sys.stderr)
+        return 2
+    try:
+        with tempfile.TemporaryDirectory(prefix="banshi-chat-") as tmp:
+            endpoints = server.write_endpoints(Path(tmp) / "endpoints.yml")
+            shell = rasa_command(
+                "shell", "-m", str(model), "--endpoints", str(endpoints), "-p", str(free_port())
+            )
+            return subprocess.run(shell, cwd=model.parent.parent).returncode
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="banshi", description="办事助手 Banshi")
     parser.add_argument("-v", "--verbose", action="store_true", help="more logging")
@@ -113,6 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_sub.add_parser("upgrade", help="apply the schema migrations")
     upgrade.set_defaults(func=cmd_db_upgrade)
+
+    train = sub.add_parser(
+        "train", help="write the jieba dictionary from the catalog, train if anything changed"
+    )
+    train.add_argument("--force", action="store_true", help="train even if the model is current")
+    train.set_defaults(func=cmd_train)
+
+    chat = sub.add_parser("chat", help="talk to the trained model in the terminal (rasa shell)")
+    chat.set_defaults(func=cmd_chat)
     return parser
 
 

@@ -200,14 +200,11 @@ class ItemIndex:
             cached = self._pinyin_cache[word] = " " + " ".join(_pinyin(word)) + " "
         return cached
 
-    def search(self, text: str, entity: str | None = None, limit: int = 10) -> Resolution:
+    def search(self, text: str, limit: int = 10) -> Resolution:
         query = normalize_message(text)
         q: Features = self.features(query)
-        if entity:
-            for feature, tf in self.features(normalize_message(entity)).items():
-                q[feature] += tf  # the NLU's item span counts twice
         expansion: dict[str, float] = {}
-        for term, weight in self.expand(query + " " + (entity or "")):
+        for term, weight in self.expand(query):
             for feature in self.features(term):
                 expansion[feature] = max(expansion.get(feature, 0.0), weight)
         for feature, weight in expansion.items():
@@ -299,7 +296,18 @@ class Resolver:
             return self._index
 
     def resolve(self, session: Session, text: str, entity: str | None = None) -> Resolution:
-        return self.index(session).search(text, entity)
+        """Search the whole message; the NLU's ``item`` span is only a fallback.
+
+        The span is part of the message already, and weighting it again drowns the words that
+        tell items apart (身份证 vs 丢了/补办); alone it helps when the message is noisy.
+        """
+        index = self.index(session)
+        result = index.search(text)
+        if result.decision == "none" and entity:
+            by_entity = index.search(entity)
+            if by_entity.decision != "none":
+                return by_entity
+        return result
 
 
 def _generation(session: Session) -> tuple[int, int]:

@@ -24,16 +24,38 @@ WORD_FREQ = 2000
 
 
 def dictionary_words(session: Session, lexicon: Lexicon) -> set[str]:
-    """Names (and their parts around brackets), aliases and lexicon words of live items."""
-    words: set[str] = set(lexicon.words())
+    """Names of live items (and their parts around brackets), the lexicon's formal terms, and
+    those aliases and colloquial words that are not just another word plus a short affix.
+
+    "办护照", "申请低保" or "身份证丢了" as single tokens would glue a verb onto the item and
+    misalign the NLU's [护照](item) annotations, which Rasa then silently drops.
+    """
+    core: set[str] = set()
+    for table in (lexicon.terms, lexicon.actions):
+        for formal in table.values():
+            core.update(formal)
     for (name,) in session.execute(select(Item.name).where(Item.state != STATE_CANCELLED)):
-        words.add(name)
-        words.update(_NAME_PARTS.split(name))
+        core.add(name)
+        core.update(_NAME_PARTS.split(name))
+    extra: set[str] = set(lexicon.terms) | set(lexicon.actions)
     for (alias,) in session.execute(
         select(ItemAlias.alias).join(Item).where(Item.state != STATE_CANCELLED)
     ):
-        words.add(alias)
-    return {w.strip() for w in words if 2 <= len(w.strip()) <= 40 and " " not in w.strip()}
+        extra.add(alias)
+    words = {_clean(w) for w in core} | {_clean(w) for w in extra if not _glued(w, core | extra)}
+    return {w for w in words if 2 <= len(w) <= 40 and " " not in w}
+
+
+def _clean(word: str) -> str:
+    return word.strip()
+
+
+def _glued(word: str, vocabulary: set[str]) -> bool:
+    """True when ``word`` is another vocabulary word with at most two characters glued on."""
+    for cut in range(1, 3):
+        if len(word) - cut >= 2 and (word[cut:] in vocabulary or word[:-cut] in vocabulary):
+            return True
+    return False
 
 
 def write_user_dict(session: Session, lexicon: Lexicon, directory: Path) -> Path:

@@ -72,3 +72,16 @@ ensure_services() {
   done
   die "PostgreSQL or Redis did not come up"
 }
+
+# Headless Chromium and a CJK font for the page tests (notices, the WeChat stand-in page):
+# without the font Chinese renders as empty boxes and a screenshot check proves nothing.
+ensure_chromium() {
+  if [ -x /usr/bin/chromium ] && dpkg -s fonts-wqy-microhei >/dev/null 2>&1; then
+    return 0
+  fi
+  say "Installing Chromium and a CJK font (Debian packages)"
+  local sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && $sudo apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null \
+    || die "Could not install chromium and fonts-wqy-microhei (needed by the page tests)"
+}

@@ -1,0 +1,1 @@
+"""The Rasa side of Banshi: domain, rules, endpoints and custom graph components."""

@@ -1,0 +1,159 @@
+"""Custom Rasa graph components for Chinese.
+
+``BanshiJiebaTokenizer`` fixes two traps of Rasa's ``JiebaTokenizer`` (see NOTES.md):
+
+* jieba's HMM glues characters across entity boundaries ("9点办", "日想"), and Rasa silently
+  drops every annotation that does not line up with the tokens; with ``HMM=False`` and the
+  catalog's user dictionary the item words tokenise whole.
+* editing the dictionary does not invalidate Rasa's training cache, so the component's
+  fingerprint includes a hash of the dictionary directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+from rasa.nlu.tokenizers.tokenizer import Token
+from rasa.shared.nlu.constants import (
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+
+def dictionary_files(directory: Path) -> list[Path]:
+    """The files ``JiebaTokenizer`` loads: everything in the directory except dot files."""
+    return sorted(p for p in directory.glob("*") if p.is_file())
+
+
+def directory_fingerprint(directory: Path) -> str:
+    """A hash of every dictionary file's name and content."""
+    digest = hashlib.sha256()
+    for path in dictionary_files(directory):
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _require_directory(dictionary_path: str | None) -> None:
+    if dictionary_path is None:
+        return
+    path = Path(dictionary_path)
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"jieba dictionary directory '{path.resolve()}' does not exist. "
+            "'dictionary_path' must name a directory; run 'banshi catalog sync' or "
+            "'banshi train', which write var/jieba/banshi_userdict.txt from the catalog."
+        )
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True)
+class BanshiJiebaTokenizer(JiebaTokenizer):
+    """``JiebaTokenizer`` without HMM, without whitespace tokens, retrained on a new dictionary."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> BanshiJiebaTokenizer:
+        _require_directory(config.get("dictionary_path"))
+        tokenizer = super().create(config, model_storage, resource, execution_context)
+        assert isinstance(tokenizer, BanshiJiebaTokenizer)
+        return tokenizer
+
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        dictionary_path = config.get("dictionary_path")
+        if dictionary_path is None:
+            return None
+        path = Path(dictionary_path)
+        return directory_fingerprint(path) if path.is_dir() else "missing"
+
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
+        import jieba
+
+        text = message.get(attribute)
+        tokens = [
+            Token(word, start)
+            for word, start, _end in jieba.tokenize(text, HMM=False)
+            if word.strip()
+        ]
+        return self._apply_token_pattern(tokens)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class BanshiTextNormalizer(GraphComponent):
+    """Normalises an incoming message before anything reads it, whatever the channel:
+    traditional → simplified (OpenCC), full-width → half-width, emoji and stray whitespace.
+
+    Only at inference: the training data is written in simplified Chinese already, and
+    rewriting it would shift the offsets of its entity annotations.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> BanshiTextNormalizer:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        from banshi.text import normalize_message
+
+        for message in messages:
+            text = message.get(TEXT)
+            if isinstance(text, str) and text and not text.startswith("/"):
+                message.set(TEXT, normalize_message(text))
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ChoiceIntentOverride(GraphComponent):
+    """A message that is only a pick from a list ("2", "第二个", "选三", "最后一个") is
+    ``choose_option``, decided by the same parser the guide uses rather than by DIET, which
+    confuses a bare "一" or "三" with ``affirm``."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ChoiceIntentOverride:
+        return cls()
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        from banshi.guide import parse_choice
+
+        for message in messages:
+            text = message.get(TEXT)
+            if isinstance(text, str) and parse_choice(text, 10**6) is not None:
+                intent = {INTENT_NAME_KEY: "choose_option", PREDICTED_CONFIDENCE_KEY: 1.0}
+                message.set(INTENT, intent, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+        return messages
