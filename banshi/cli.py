@@ -169,6 +169,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     chat = sub.add_parser("chat", help="talk to the trained model in the terminal (rasa shell)")
     chat.set_defaults(func=cmd_chat)
+
+    from bot.wechat.cli import register as register_wechat
+
+    register_wechat(sub)  # `banshi run`, `banshi wechat menu`
     return parser
 
 

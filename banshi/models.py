@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -256,3 +257,53 @@ class SyncRejection(Base):
     task_code = Column(String(64), nullable=False, default="")
     kind = Column(String(20), nullable=False, default="invalid")  # invalid / superseded / stale
     reason = Column(Text, nullable=False)
+
+
+class Notice(Base):
+    """一次性告知单 as issued: the number, whose it is, and a snapshot of everything it told.
+
+    The snapshot is what the citizen holds; it never changes. ``notified_version_id`` is the
+    :class:`ItemVersion` the holder was last told about, so a catalog change is told once.
+    """
+
+    __tablename__ = "notice"
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(40), nullable=False, unique=True)
+    openid = Column(String(64), index=True)  # None: issued for staff or the citizen unsubscribed
+    task_code = Column(String(31), nullable=False, index=True)
+    item_version = Column(Integer, nullable=False)
+    item_version_id = Column(Integer, ForeignKey("item_version.id"), nullable=False)
+    sync_id = Column(Integer, nullable=False)
+    handle_item_code = Column(String(33))
+    situation = Column(String(200))
+    conditions = Column(JSON, nullable=False)  # {HANDLE_CASE: true / false / null (不确定)}
+    snapshot = Column(JSON, nullable=False)
+    issued_on = Column(Date, nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False)
+    notified_at = Column(DateTime)
+    notified_version_id = Column(Integer, ForeignKey("item_version.id"))
+
+
+class NoticeCounter(Base):
+    """The last serial number issued in a year; incremented inside the issuing transaction."""
+
+    __tablename__ = "notice_counter"
+
+    year = Column(Integer, primary_key=True, autoincrement=False)
+    last = Column(Integer, nullable=False)
+
+
+class NoticeUpdate(Base):
+    """A catalog change told to a notice's holder, kept until the WeChat channel delivers it."""
+
+    __tablename__ = "notice_update"
+
+    id = Column(Integer, primary_key=True)
+    notice_id = Column(Integer, ForeignKey("notice.id", ondelete="CASCADE"), nullable=False)
+    openid = Column(String(64), nullable=False, index=True)
+    text = Column(Text, nullable=False)
+    from_version_id = Column(Integer, nullable=False)
+    to_version_id = Column(Integer, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    delivered_at = Column(DateTime)

@@ -20,6 +20,8 @@ class Settings:
     var_dir: Path
     jieba_dir: Path
     lexicon_path: Path
+    notice_prefix: str = "BS"  # 告知单编号前缀: BS2026000123
+    public_url: str = "http://127.0.0.1:5005"  # where citizens open served pages; no trailing /
 
     @property
     def is_sqlite(self) -> bool:
@@ -39,4 +41,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         lexicon_path=Path(
             env.get("BANSHI_LEXICON") or PROJECT_ROOT / "banshi" / "data" / "lexicon.yml"
         ),
+        notice_prefix=env.get("BANSHI_NOTICE_PREFIX") or "BS",
+        public_url=(env.get("BANSHI_PUBLIC_URL") or "http://127.0.0.1:5005").rstrip("/"),
     )

@@ -1,0 +1,1 @@
+"""The WeChat 公众号 channel: protocol, de-duplication, serialisation, delivery, menu."""
