@@ -12,9 +12,15 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from banshi.db import get_engine, migrate, session_scope
 from banshi.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from catalog_sync.service import SyncReport
 
 log = logging.getLogger("banshi")
 
@@ -23,6 +29,20 @@ def _engine(settings: Settings):  # type: ignore[no-untyped-def]
     engine = get_engine(settings.database_url)
     migrate(engine)
     return engine
+
+
+def _changed(report: SyncReport) -> bool:
+    return report.kind == "items" and report.status == "ok"
+
+
+def _queue_notice_changes(engine: Engine, sync_id: int) -> int:
+    """Queue what the sync changed for holders of recent notices (delivered by the channel)."""
+    from datetime import date
+
+    from banshi.notices import changes_for_notices
+
+    with session_scope(engine) as session:
+        return len(changes_for_notices(session, sync_id, date.today()))
 
 
 def cmd_catalog_sync(args: argparse.Namespace, settings: Settings) -> int:
@@ -41,6 +61,7 @@ def cmd_catalog_sync(args: argparse.Namespace, settings: Settings) -> int:
                 print(f"同步失败：{exc}", file=sys.stderr)
                 code = 2
                 continue
+            told = _queue_notice_changes(engine, report.sync_id) if _changed(report) else 0
             if args.json:
                 print(
                     json.dumps(
@@ -52,6 +73,7 @@ def cmd_catalog_sync(args: argparse.Namespace, settings: Settings) -> int:
                             "counts": report.counts,
                             "seconds": round(report.seconds, 3),
                             "rejections": [r.__dict__ for r in report.rejections],
+                            "notice_changes": told,
                         },
                         ensure_ascii=False,
                     )
@@ -60,6 +82,8 @@ def cmd_catalog_sync(args: argparse.Namespace, settings: Settings) -> int:
             print(f"[{report.kind}] {source}\n  {report.message}（{report.seconds:.1f} 秒）")
             for r in report.rejections:
                 print(f"  拒收 第 {r.line} 行 {r.task_guid or '-'}：{r.reason}")
+            if told:
+                print(f"  告知单变更提醒 {told} 条：在市民下次发消息时送达。")
         return code
 
     if not args.schedule:

@@ -29,6 +29,9 @@ from banshi.text import MAX_MESSAGE_CHARS, normalize_message
 # another one: a weak match below this score is not enough to switch.
 SWITCH_SCORE = 2 * MIN_SCORE
 FAQ_MATCH = 0.6  # similarity above which the item's own 常见问题 answers the question
+# Tasks that need the item resolved (with the same clarification) but answer for themselves:
+# the guide only settles which item and says nothing about it (outcome "resolved").
+TASK_INTENTS = frozenset({"request_notice"})
 
 
 @dataclass
@@ -44,7 +47,7 @@ class DialogueState:
 class GuideReply:
     messages: list[str]
     state: DialogueState
-    outcome: str  # answered / clarify / not_found / invalid_choice / rejected_input
+    outcome: str  # answered / resolved / clarify / not_found / invalid_choice / rejected_input
 
 
 _CN_DIGITS = {
@@ -195,6 +198,8 @@ class Guide:
         closed = answers.state_notice(item)
         if closed and item.state == STATE_CANCELLED:
             return GuideReply([closed], state, "answered")
+        if intent in TASK_INTENTS:
+            return GuideReply([], state, "resolved")
         messages = [closed] if closed else []
         faq = self._matching_faq(item, query)
         if faq:

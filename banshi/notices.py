@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -35,9 +35,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from banshi.answers import WECHAT_TEXT_LIMIT, _split_steps
-from banshi.catalog import place_of
+from banshi.catalog import get_item, place_of
 from banshi.codes import TASK_TYPES
-from banshi.guide import parse_choice
+from banshi.db import session_scope
+from banshi.guide import DialogueState, Guide, GuideReply, parse_choice
 from banshi.hours import weekly_hours_text
 from banshi.models import (
     STATE_ACTIVE,
@@ -1049,3 +1050,195 @@ def mark_delivered(session: Session, ids: Iterable[int], when: datetime | None =
         .where(table.c.id.in_(ids), table.c.delivered_at.is_(None))
         .values(delivered_at=when or datetime.now().replace(microsecond=0))
     )
+
+
+# ====================================================================== the conversation
+#
+# What the Rasa action calls: it passes the message, the NLU's intent and the slots, and sends
+# back the messages and the new state. The item is resolved by the guide, with its
+# clarification (``pending_intent`` = request_notice), so a numbered pick continues here.
+
+REQUEST_INTENT = "request_notice"
+ASK_INTENT_PREFIX = "ask_"  # a new question about an item ends the interview
+# Replies that only answer (or fail to answer) the pending question; any other intent is the
+# citizen moving on to something else.
+ANSWER_INTENTS = frozenset(
+    {"affirm", "deny", "choose_option", "nlu_fallback", "out_of_scope", REQUEST_INTENT}
+)
+_CANCEL = re.compile(r"算了|取消|不办了|不开了|不要了|退出|不用开")
+_NUMBER = re.compile(r"^[A-Z]{1,8}20[0-9]{2}[0-9]{6}$")
+
+WHICH_ITEM = "请问您要开具哪个事项的一次性告知单？请说出事项名称，例如“二手房过户的告知单”。"
+CANCELLED = "好的，已为您取消本次告知单。如需开具，随时说“告知单”并告诉我事项名称即可。"
+LEFT = "好的，本次告知单先不开了，需要时说“告知单”即可重新开具。"
+NOT_UNDERSTOOD = "抱歉，没有理解您的回答。"
+NO_NOTICES = (
+    "您还没有开具过一次性告知单。说“我要办二手房过户，给我个清单”这样的话，"
+    "我会问您几个问题，然后开具一份告知单。"
+)
+NOT_FOUND_NUMBER = "没有找到编号为 {number} 的告知单，请核对编号后再试。"
+
+
+@dataclass
+class Interview:
+    """What the conversation remembers of a notice being prepared (Rasa slots)."""
+
+    pending: bool = False  # an item pick or an answer to a question is awaited
+    situation: str | None = None
+    conditions: dict[str, bool | None] = field(default_factory=dict)
+
+
+@dataclass
+class NoticeReply:
+    messages: list[str]
+    guide: DialogueState
+    interview: Interview
+    # clarify / asked / issued / refused / not_understood / cancelled / left / not_found
+    outcome: str
+    notice: str | None = None  # the number issued
+
+
+def is_notice_number(text: str) -> bool:
+    """Whether a message is only a notice number ("BS2026000123", "bs 2026 000123")."""
+    return bool(_NUMBER.match(normalize_number(text)))
+
+
+class NoticeDesk:
+    """Prepares notices in chat: resolves the item through ``guide``, asks, issues."""
+
+    def __init__(self, guide: Guide, *, public_url: str | None = None) -> None:
+        self.guide = guide
+        self.public_url = public_url or guide.settings.public_url
+
+    def request(
+        self,
+        text: str,
+        state: DialogueState,
+        entity: str | None,
+        openid: str | None,
+        today: date | None = None,
+    ) -> NoticeReply:
+        """ "我要办二手房过户，给我个清单": resolve the item (asking back if needed), then start."""
+        # A new request drops any list offered for an earlier question.
+        fresh = DialogueState(item_code=state.item_code)
+        reply = self.guide.handle(text, REQUEST_INTENT, fresh, entity, today)
+        return self._after_guide(reply, openid, today or date.today())
+
+    def reply(
+        self,
+        text: str,
+        intent: str,
+        state: DialogueState,
+        interview: Interview,
+        openid: str | None,
+        today: date | None = None,
+    ) -> NoticeReply:
+        """The citizen's next message while a pick or an answer is awaited."""
+        today = today or date.today()
+        if _CANCEL.search(normalize_message(text)):
+            return NoticeReply(
+                [CANCELLED], DialogueState(state.item_code), Interview(), "cancelled"
+            )
+        if state.candidates and state.pending_intent == REQUEST_INTENT:
+            reply = self.guide.handle(text, intent, state, None, today)
+            if reply.outcome == "answered":  # a new question instead of a pick
+                return NoticeReply([LEFT, *reply.messages], reply.state, Interview(), "left")
+            return self._after_guide(reply, openid, today)
+        if not interview.pending or not state.item_code:
+            return self._leave(text, intent, state)
+        with session_scope(self.guide.engine) as session:
+            item = get_item(session, state.item_code)
+            if item is None:
+                return NoticeReply([WHICH_ITEM], DialogueState(), Interview(), "not_found")
+            question = next_question(item, interview.situation, interview.conditions)
+            answer = parse_answer(question, text) if question else None
+        if question is not None and answer is None:
+            if intent in ANSWER_INTENTS:
+                return NoticeReply(
+                    [NOT_UNDERSTOOD + question.text], state, interview, "not_understood"
+                )
+            return self._leave(text, intent, state)
+        if question is not None and answer is not None:
+            interview = _answered(interview, question, answer)
+        return self._next(state.item_code, interview, openid, today)
+
+    # ------------------------------------------------------------------ steps
+
+    def _after_guide(self, reply: GuideReply, openid: str | None, today: date) -> NoticeReply:
+        if reply.outcome == "resolved" and reply.state.item_code:
+            return self._next(reply.state.item_code, Interview(), openid, today)
+        if reply.outcome in ("clarify", "invalid_choice"):
+            return NoticeReply(reply.messages, reply.state, Interview(pending=True), "clarify")
+        if reply.outcome == "not_found":
+            return NoticeReply([WHICH_ITEM], reply.state, Interview(), "not_found")
+        return NoticeReply(reply.messages, reply.state, Interview(), "refused")
+
+    def _next(
+        self, code: str, interview: Interview, openid: str | None, today: date
+    ) -> NoticeReply:
+        state = DialogueState(item_code=code)
+        with session_scope(self.guide.engine) as session:
+            item = get_item(session, code)
+            if item is None:
+                return NoticeReply([WHICH_ITEM], DialogueState(), Interview(), "not_found")
+            question = next_question(item, interview.situation, interview.conditions)
+            if question is not None:
+                asking = Interview(True, interview.situation, dict(interview.conditions))
+                lead = (
+                    [] if interview.pending else [f"好的，为您开具【{item.name}】的一次性告知单。"]
+                )
+                text = "\n".join([*lead, question.text])
+                return NoticeReply([text], state, asking, "asked")
+            try:
+                notice = issue_notice(
+                    session, item, interview.situation, interview.conditions, openid, today
+                )
+            except CannotIssue as refusal:
+                return NoticeReply([str(refusal)], state, Interview(), "refused")
+            messages = notice_text(notice, self.public_url)
+            return NoticeReply(messages, state, Interview(), "issued", notice.number)
+
+    def _leave(self, text: str, intent: str, state: DialogueState) -> NoticeReply:
+        """The citizen moved on: end the interview; a question about an item is answered."""
+        if intent.startswith(ASK_INTENT_PREFIX):
+            reply = self.guide.handle(text, intent, DialogueState(state.item_code))
+            return NoticeReply([LEFT, *reply.messages], reply.state, Interview(), "left")
+        return NoticeReply([LEFT], DialogueState(state.item_code), Interview(), "left")
+
+    # ------------------------------------------------------------------ my notices
+
+    def my_notices(self, text: str, openid: str) -> list[str]:
+        """ "我的告知单" → the list; a number typed alone → that notice."""
+        with session_scope(self.guide.engine) as session:
+            if is_notice_number(text):
+                notice = get_notice(session, text)
+                if notice is None:
+                    return [NOT_FOUND_NUMBER.format(number=normalize_number(text))]
+                return notice_text(notice, self.public_url)
+            return [notices_list_text(list_notices(session, openid), self.public_url)]
+
+
+def _answered(interview: Interview, question: Question, answer: Answer) -> Interview:
+    if question.kind == SITUATION:
+        return Interview(True, str(answer.value), {})
+    conditions = dict(interview.conditions)
+    conditions[question.key] = answer.value if isinstance(answer.value, bool) else None
+    return Interview(True, interview.situation, conditions)
+
+
+def notices_list_text(notices: Sequence[Notice], public_url: str | None = None) -> str:
+    """ "我的告知单": newest first, each with its number, date and link."""
+    if not notices:
+        return NO_NOTICES
+    lines = [f"您共有{len(notices)}份一次性告知单（回复编号可查看全文）："]
+    for n, notice in enumerate(notices[:10], 1):
+        item = notice.snapshot.get("item", {})
+        situation = f"（{item['situation']}）" if item.get("situation") else ""
+        lines.append(
+            f"{n}. {notice.number} {item.get('name', '')}{situation}，"
+            f"{date_text(notice.issued_on.isoformat())}开具\n   {notice_url(notice.number, public_url)}"
+        )
+    if len(notices) > 10:
+        lines.append(f"另有{len(notices) - 10}份较早的告知单，可回复编号查看。")
+    text = "\n".join(lines)
+    return text if _fits(text) else _cut(text, WECHAT_TEXT_LIMIT)

@@ -2,7 +2,8 @@
 
 Text (and voice WeChat recognised) and menu CLICKs go to the dialogue (Rasa); a CLICK sends
 ``/<intent>``. Location finds the nearest hall; images and links are acknowledged and kept;
-subscribe welcomes; unsubscribe forgets. Events that need no answer (VIEW, LOCATION reports,
+subscribe welcomes; unsubscribe forgets (notices are unlinked from the citizen). Changes to the
+citizen's notices queued by a catalog sync go out before the answer to their next message. Events that need no answer (VIEW, LOCATION reports,
 TEMPLATESENDJOBFINISH, …) make no turn at all and are acknowledged with ``success``.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from wechatpy.messages import BaseMessage
 
+from banshi import notices
 from banshi.db import session_scope
 from bot.wechat import texts
 from bot.wechat.halls import hall_scene_text, nearest_hall_text
@@ -103,9 +105,23 @@ class Router:
 
     def _talk(self, openid: str, text: str, meta: dict[str, Any]) -> Turn:
         async def run() -> list[str]:
-            return await self.dialogue(openid, text, meta)
+            # What changed in the citizen's notices since they were issued comes first.
+            changes = await asyncio.to_thread(self._notice_changes, openid)
+            answer = await self.dialogue(openid, text, meta)
+            if changes:
+                await asyncio.to_thread(self._changes_delivered, [c.id for c in changes])
+            return [*(c.text for c in changes), *answer]
 
         return Turn(run)
+
+    def _notice_changes(self, openid: str) -> list[notices.NoticeChange]:
+        with session_scope(self.engine) as session:
+            return notices.pending_changes(session, openid)
+
+    def _changes_delivered(self, ids: list[int]) -> None:
+        # Handed to the service, which keeps what WeChat refuses for the next message.
+        with session_scope(self.engine) as session:
+            notices.mark_delivered(session, ids)
 
     def _nearest_hall(self, lat: str, lng: str) -> Turn:
         def lookup() -> str:
@@ -146,8 +162,13 @@ class Router:
         return Turn(run)
 
     def _unsubscribe(self, openid: str) -> Turn:
+        def forget_notices() -> None:  # the notices stay, by number, for staff
+            with session_scope(self.engine) as session:
+                notices.forget_citizen(session, openid)
+
         async def run() -> list[str]:
             await self.forget(openid)
+            await asyncio.to_thread(forget_notices)
             return []  # they can no longer receive anything
 
         return Turn(run, with_pending=False)

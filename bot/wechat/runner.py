@@ -27,6 +27,7 @@ from banshi.settings import PROJECT_ROOT
 from bot.action_server import ActionServer, free_port
 
 CHANNEL = "bot.wechat.channel.WeChatInput"
+NOTICE_PAGES = "bot.notice_pages.NoticePageInput"  # GET /notices/{number}
 WEBHOOK_PATH = "/webhooks/wechat/webhook"
 
 
@@ -60,7 +61,7 @@ def write_config(
 
     The channel reads its secrets from the WECHAT_* environment, never from this file.
     """
-    credentials: dict[str, Any] = {CHANNEL: {}}
+    credentials: dict[str, Any] = {CHANNEL: {}, NOTICE_PAGES: {}}
     if rest:  # for benchmarks only: anyone could write into any conversation through it
         credentials["rest"] = {}
     endpoints: dict[str, Any] = {"action_endpoint": {"url": action_url}}
@@ -170,6 +171,10 @@ def start_assistant(
 ) -> Assistant:
     """Start the action server and the Rasa server; return once the model is loaded."""
     env = {**os.environ, **(env or {})}
+    # Links in notices point at this server unless BANSHI_PUBLIC_URL says otherwise.
+    public_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if not env.get("BANSHI_PUBLIC_URL"):
+        env["BANSHI_PUBLIC_URL"] = f"http://{public_host}:{port}"
     from banshi.settings import load_settings
 
     settings = load_settings(env)

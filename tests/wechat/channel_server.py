@@ -22,6 +22,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
+from banshi.settings import load_settings
+from bot.notice_pages import PREFIX, NoticePageInput
 from bot.wechat.channel import WeChatInput
 from bot.wechat.settings import WeChatSettings
 
@@ -68,6 +70,10 @@ class ChannelServer:
         self._server: Any = None
 
     @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def webhook(self) -> str:
         return f"http://127.0.0.1:{self.port}/webhooks/wechat/webhook"
 
@@ -81,6 +87,8 @@ class ChannelServer:
             await app.ctx.agent.handle_message(message)
 
         app.blueprint(self.channel.blueprint(handler), url_prefix="/webhooks/wechat")
+        pages = NoticePageInput(load_settings({"DATABASE_URL": self.settings.database_url}))
+        app.blueprint(pages.blueprint(handler), url_prefix=PREFIX)
         ready = threading.Event()
 
         async def serve() -> None:

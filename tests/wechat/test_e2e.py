@@ -344,3 +344,29 @@ def test_unsubscribe_deletes_the_conversation_and_personal_data(live: Live) -> N
     assert outcome.ok and outcome.reply is None
     assert not live.redis.exists(f"banshi:tracker:{who}")
     assert not list(live.redis.scan_iter(match=f"wechat:msg:{who}:*"))
+
+
+# ---------------------------------------------------------------- 一次性告知单
+
+
+def test_a_notice_in_chat_and_its_page_on_the_assistant(live: Live) -> None:
+    who = live.openid("notice")
+
+    def answer(text: str) -> str:
+        outcome = live.push(text_xml(who, text))
+        assert outcome.ok, outcome.failure
+        return outcome.reply or "\n\n".join(live.delivered(who))
+
+    assert "1. 一孩生育登记" in answer("给我开个生育登记的一次性告知单")
+    assert "委托他人代办" in answer("1")
+    first = answer("不是")  # the notice's first part; the rest follows as 客服消息
+    notice = "\n".join([first, *live.delivered(who)])
+    assert "编号：BS" in first
+    base = live.webhook.removesuffix("/webhooks/wechat/webhook")
+    link = next(line for line in notice.splitlines() if "/notices/" in line)
+    url = link[link.index("http") :]
+    assert url.startswith(f"{base}/notices/BS")  # BANSHI_PUBLIC_URL defaults to banshi run's
+    page = httpx.get(url, timeout=10)
+    assert page.status_code == 200 and "生育登记" in page.text
+    missing = httpx.get(f"{base}/notices/BS2026999999", timeout=10)
+    assert missing.status_code == 404 and "未找到" in missing.text

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import yaml
 
-from bot.wechat.runner import CHANNEL, redis_store, write_config
+from bot.wechat.runner import CHANNEL, NOTICE_PAGES, redis_store, write_config
 
 
 def test_config_without_redis(tmp_path: Path) -> None:
     credentials, endpoints = write_config(tmp_path, "http://127.0.0.1:5055/webhook", None)
-    assert yaml.safe_load(credentials.read_text()) == {CHANNEL: {}}  # no secrets in the file
+    assert yaml.safe_load(credentials.read_text()) == {CHANNEL: {}, NOTICE_PAGES: {}}  # no secrets
     assert yaml.safe_load(endpoints.read_text()) == {
         "action_endpoint": {"url": "http://127.0.0.1:5055/webhook"}
     }
@@ -22,7 +22,7 @@ def test_config_with_redis_and_rest(tmp_path: Path) -> None:
     credentials, endpoints = write_config(
         tmp_path, "http://127.0.0.1:5055/webhook", "redis://:s%40cret@cache.local:6380/3", rest=True
     )
-    assert set(json.loads(credentials.read_text())) == {CHANNEL, "rest"}
+    assert set(json.loads(credentials.read_text())) == {CHANNEL, NOTICE_PAGES, "rest"}
     config = yaml.safe_load(endpoints.read_text())
     expected = {
         "type": "redis",
