@@ -102,16 +102,19 @@ def materials(item: Item, place: Place, today: date) -> str:
     return "\n".join(lines)
 
 
+def _published(item: Item, text: str, label: str) -> str:
+    """A text field answered as the catalog publishes it, or said to be missing."""
+    if not text:
+        return f"{header(item)}办事指南未列出{label}，请咨询 {item.consult_phone or '窗口'}。"
+    return f"{header(item)}{label}：\n{_lines(text)}"
+
+
 def conditions(item: Item, place: Place, today: date) -> str:
-    if not item.accept_condition:
-        return f"{header(item)}办事指南未列出受理条件，请咨询 {item.consult_phone or '窗口'}。"
-    return f"{header(item)}受理条件：\n{_lines(item.accept_condition)}"
+    return _published(item, item.accept_condition, "受理条件")
 
 
 def process(item: Item, place: Place, today: date) -> str:
-    if not item.handle_flow:
-        return f"{header(item)}办事指南未列出办理流程，请咨询 {item.consult_phone or '窗口'}。"
-    return f"{header(item)}办理流程：\n{_lines(item.handle_flow)}"
+    return _published(item, item.handle_flow, "办理流程")
 
 
 def _days(number: int | None, unit: str) -> str | None:
@@ -177,9 +180,7 @@ def place_hours(item: Item, place: Place, today: date) -> str:
 
 
 def legal_basis(item: Item, place: Place, today: date) -> str:
-    if not item.by_law:
-        return f"{header(item)}办事指南未列出设定依据。"
-    return f"{header(item)}设定依据：\n{_lines(item.by_law)}"
+    return _published(item, item.by_law, "设定依据")
 
 
 def online(item: Item, place: Place, today: date) -> str:

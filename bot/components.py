@@ -96,14 +96,8 @@ class BanshiJiebaTokenizer(JiebaTokenizer):
         return self._apply_token_pattern(tokens)
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
-class BanshiTextNormalizer(GraphComponent):
-    """Normalises an incoming message before anything reads it, whatever the channel:
-    traditional → simplified (OpenCC), full-width → half-width, emoji and stray whitespace.
-
-    Only at inference: the training data is written in simplified Chinese already, and
-    rewriting it would shift the offsets of its entity annotations.
-    """
+class _InferenceOnly(GraphComponent):
+    """A component with no training and no state: it only rewrites messages at inference."""
 
     @classmethod
     def create(
@@ -112,11 +106,21 @@ class BanshiTextNormalizer(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> BanshiTextNormalizer:
+    ) -> _InferenceOnly:
         return cls()
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class BanshiTextNormalizer(_InferenceOnly):
+    """Normalises an incoming message before anything reads it, whatever the channel:
+    traditional → simplified (OpenCC), full-width → half-width, emoji and stray whitespace.
+
+    Only at inference: the training data is written in simplified Chinese already, and
+    rewriting it would shift the offsets of its entity annotations.
+    """
 
     def process(self, messages: list[Message]) -> list[Message]:
         from banshi.text import normalize_message
@@ -128,24 +132,11 @@ class BanshiTextNormalizer(GraphComponent):
         return messages
 
 
-class _IntentOverride(GraphComponent):
+class _IntentOverride(_InferenceOnly):
     """Sets ``intent_name`` (confidence 1) on messages that ``matches`` — a deterministic rule
     after DIET, for message shapes DIET cannot be trusted with."""
 
     intent_name = ""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> _IntentOverride:
-        return cls()
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        return training_data
 
     def matches(self, text: str) -> bool:
         raise NotImplementedError
