@@ -8,6 +8,7 @@ in the slots. Every decision (which item, when to ask back, what to answer) is t
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -34,6 +35,24 @@ def state_events(state: DialogueState) -> list[EventType]:
         SlotSet("candidates", list(state.candidates)),
         SlotSet("pending_intent", state.pending_intent),
     ]
+
+
+@dataclass(frozen=True)
+class Said:
+    """The citizen's latest message as the NLU left it."""
+
+    text: str
+    intent: str
+    item: str | None  # the first ``item`` entity
+
+
+def said(tracker: Tracker) -> Said:
+    latest = tracker.latest_message or {}
+    return Said(
+        text=latest.get("text") or "",
+        intent=(latest.get("intent") or {}).get("name") or "",
+        item=first_item(latest),
+    )
 
 
 def first_item(latest_message: dict[str, Any]) -> str | None:
@@ -65,12 +84,10 @@ class ActionGuide(Action):
         tracker: Tracker,
         domain: dict[str, Any],
     ) -> list[EventType]:
-        latest = tracker.latest_message or {}
-        text = latest.get("text") or ""
-        intent = (latest.get("intent") or {}).get("name") or ""
+        message = said(tracker)
         # The guide queries the database: keep the action server's event loop free meanwhile.
         reply = await asyncio.to_thread(
-            self.guide.handle, text, intent, dialogue_state(tracker), first_item(latest)
+            self.guide.handle, message.text, message.intent, dialogue_state(tracker), message.item
         )
         for message in reply.messages:
             dispatcher.utter_message(text=message)

@@ -16,7 +16,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.actions import dialogue_state, first_item, state_events
+from actions.actions import dialogue_state, said, state_events
 from banshi.guide import Guide
 from banshi.notices import REQUEST_INTENT, Interview, NoticeDesk, NoticeReply
 
@@ -61,15 +61,14 @@ class ActionNotice(_UsesDesk, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        latest = tracker.latest_message or {}
-        text = latest.get("text") or ""
-        intent = (latest.get("intent") or {}).get("name") or ""
+        message = said(tracker)
+        text, intent = message.text, message.intent
         state = dialogue_state(tracker)
         reply: NoticeReply
         # The desk queries the database: keep the action server's event loop free meanwhile.
         if intent == REQUEST_INTENT:
             reply = await asyncio.to_thread(
-                self.desk.request, text, state, first_item(latest), tracker.sender_id
+                self.desk.request, text, state, message.item, tracker.sender_id
             )
         else:
             reply = await asyncio.to_thread(
@@ -93,7 +92,7 @@ class ActionMyNotices(_UsesDesk, Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        text = (tracker.latest_message or {}).get("text") or ""
+        text = said(tracker).text
         messages = await asyncio.to_thread(self.desk.my_notices, text, tracker.sender_id)
         for message in messages:
             dispatcher.utter_message(text=message)

@@ -6,19 +6,17 @@ after turn, with the slots carried over from one turn to the next as Rasa would 
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.engine import Engine
 
 from actions.actions import ActionGuide
 from banshi.answers import NOT_FOUND
 from banshi.guide import DialogueState, Guide, GuideReply
 from banshi.settings import Settings
+from tests.bot.helpers import run_action, tracker_for
 
 SOCIAL_CARD = "11139900MB1A00030E3002016001002"  # 社会保障卡补领换领
 HOUSE = "11139900MB1A00070G3000713002001"  # 存量房转移登记（二手房买卖）
@@ -34,22 +32,16 @@ class Conversation:
 
     def say(self, text: str, intent: str, item: str | None = None) -> list[str]:
         entities = [{"entity": "item", "value": item}] if item else []
-        tracker = Tracker(
-            sender_id="citizen",
-            slots=dict(self.slots),
-            latest_message={
+        tracker = tracker_for(
+            "citizen",
+            dict(self.slots),
+            {
                 "text": text,
                 "intent": {"name": intent, "confidence": 0.99},
                 "entities": entities,
             },
-            events=[],
-            paused=False,
-            followup_action=None,
-            active_loop={},
-            latest_action_name="action_listen",
         )
-        dispatcher = CollectingDispatcher()
-        events = asyncio.run(self.action.run(dispatcher, tracker, {}))
+        dispatcher, events = run_action(self.action, tracker, {})
         for event in events:
             assert event["event"] == "slot"
             self.slots[event["name"]] = event["value"]
@@ -127,10 +119,10 @@ def test_adapter_passes_text_intent_first_item_and_slots() -> None:
     new_state = DialogueState("B", ["C", "D"], "ask_fees")
     guide = RecordingGuide(GuideReply(["一", "二"], new_state, "clarify"))
     action = ActionGuide(guide)  # type: ignore[arg-type]
-    tracker = Tracker(
-        sender_id="citizen",
-        slots={"item_code": "A", "candidates": None, "pending_intent": None},
-        latest_message={
+    tracker = tracker_for(
+        "citizen",
+        {"item_code": "A", "candidates": None, "pending_intent": None},
+        {
             "text": "那要多少钱",
             "intent": {"name": "ask_fees", "confidence": 0.9},
             "entities": [
@@ -139,14 +131,8 @@ def test_adapter_passes_text_intent_first_item_and_slots() -> None:
                 {"entity": "item", "value": "普通护照"},
             ],
         },
-        events=[],
-        paused=False,
-        followup_action=None,
-        active_loop={},
-        latest_action_name="action_listen",
     )
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, tracker, {}))
+    dispatcher, events = run_action(action, tracker, {})
 
     assert guide.calls == [("那要多少钱", "ask_fees", DialogueState("A", [], None), "护照")]
     assert [m["text"] for m in dispatcher.messages] == ["一", "二"]

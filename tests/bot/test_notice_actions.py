@@ -3,18 +3,17 @@ catalog, driven as the action server drives them: a tracker in, events out, slot
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
-from rasa_sdk import Action, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Action
 from sqlalchemy.engine import Engine
 
 from actions.notice_actions import ActionMyNotices, ActionNotice
 from banshi.guide import Guide
 from banshi.notices import NoticeDesk
 from banshi.settings import Settings
+from tests.bot.helpers import run_action, tracker_for
 
 DOMAIN = {"responses": {"utter_greet": [{"text": "您好"}]}}
 
@@ -25,18 +24,12 @@ class Conversation:
         self.slots: dict[str, Any] = {}
 
     def say(self, text: str, intent: str, action: Action | None = None) -> list[dict[str, Any]]:
-        tracker = Tracker(
-            sender_id="o-actions",
-            slots=dict(self.slots),
-            latest_message={"text": text, "intent": {"name": intent}, "entities": []},
-            events=[],
-            paused=False,
-            followup_action=None,
-            active_loop={},
-            latest_action_name="action_listen",
+        tracker = tracker_for(
+            "o-actions",
+            dict(self.slots),
+            {"text": text, "intent": {"name": intent}, "entities": []},
         )
-        dispatcher = CollectingDispatcher()
-        events = asyncio.run((action or self.notice).run(dispatcher, tracker, DOMAIN))
+        dispatcher, events = run_action((action or self.notice), tracker, DOMAIN)
         for event in events:
             assert event["event"] == "slot"
             self.slots[event["name"]] = event["value"]
