@@ -20,6 +20,7 @@ from banshi.settings import Settings, load_settings
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from bot.wechat.push import PushResult
     from catalog_sync.service import SyncReport
 
 log = logging.getLogger("banshi")
@@ -45,6 +46,27 @@ def _queue_notice_changes(engine: Engine, sync_id: int) -> int:
         return len(changes_for_notices(session, sync_id, date.today()))
 
 
+def _push_notice_changes(engine: Engine) -> PushResult:
+    """Push the queued changes as 客服消息 to holders whose 48-hour window is open."""
+    from bot.wechat.push import push_now
+
+    return push_now(engine)
+
+
+def _changes_line(told: int, pushed: PushResult | None) -> str:
+    if pushed is None:
+        return f"  告知单变更提醒 {told} 条：在市民下次发消息时送达。"
+    if pushed.unreachable:
+        return (
+            f"  告知单变更提醒 {told} 条：无法连接微信（{pushed.unreachable}），已推送 "
+            f"{pushed.sent} 条，其余在市民下次发消息时送达；可稍后运行 banshi wechat push-changes 重试。"
+        )
+    return (
+        f"  告知单变更提醒 {told} 条：已通过客服消息推送 {pushed.sent} 条，"
+        f"待市民下次发消息时送达 {pushed.waiting} 条。"
+    )
+
+
 def cmd_catalog_sync(args: argparse.Namespace, settings: Settings) -> int:
     from catalog_sync.lock import SyncBusy
     from catalog_sync.service import run_sync
@@ -62,6 +84,8 @@ def cmd_catalog_sync(args: argparse.Namespace, settings: Settings) -> int:
                 code = 2
                 continue
             told = _queue_notice_changes(engine, report.sync_id) if _changed(report) else 0
+            # The sync has succeeded by now; whatever WeChat says cannot change that.
+            pushed = _push_notice_changes(engine) if told and not args.no_push else None
             if args.json:
                 print(
                     json.dumps(
@@ -74,6 +98,7 @@ def cmd_catalog_sync(args: argparse.Namespace, settings: Settings) -> int:
                             "seconds": round(report.seconds, 3),
                             "rejections": [r.__dict__ for r in report.rejections],
                             "notice_changes": told,
+                            "notice_push": pushed and pushed.__dict__,
                         },
                         ensure_ascii=False,
                     )
@@ -83,7 +108,7 @@ def cmd_catalog_sync(args: argparse.Namespace, settings: Settings) -> int:
             for r in report.rejections:
                 print(f"  拒收 第 {r.line} 行 {r.task_guid or '-'}：{r.reason}")
             if told:
-                print(f"  告知单变更提醒 {told} 条：在市民下次发消息时送达。")
+                print(_changes_line(told, pushed))
         return code
 
     if not args.schedule:
@@ -174,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--kind", choices=("items", "halls"), help="default: from the content")
     sync.add_argument("--schedule", type=int, metavar="SECONDS", help="sync again every SECONDS")
     sync.add_argument("--json", action="store_true", help="one JSON line per source")
+    sync.add_argument(
+        "--no-push",
+        action="store_true",
+        help="do not push notice changes as 客服消息; they go with the citizen's next message",
+    )
     sync.set_defaults(func=cmd_catalog_sync)
     status = catalog_sub.add_parser("status", help="last syncs, items by state, rejections")
     status.add_argument("--json", action="store_true")
@@ -196,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from bot.wechat.cli import register as register_wechat
 
-    register_wechat(sub)  # `banshi run`, `banshi wechat menu`
+    register_wechat(sub)  # `banshi run`, `banshi wechat menu`, `banshi wechat push-changes`
     return parser
 
 

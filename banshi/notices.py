@@ -15,11 +15,14 @@ and send :func:`notice_text`. The page at ``/notices/{number}`` is
 
 Change notices (WeChat channel): after a catalog sync of items, call
 :func:`changes_for_notices` with the sync's id (``None`` catches up on everything). Each
-returned :class:`NoticeChange` is also kept in ``notice_update`` until delivered: send it by
-customer-service message while the citizen's 48-hour window is open, then
-:func:`mark_delivered`; otherwise, on the citizen's next message, prepend
-:func:`pending_changes` to the reply and mark those delivered. A citizen is never told the
-same change twice. On ``unsubscribe`` call :func:`forget_citizen`.
+returned :class:`NoticeChange` is also kept in ``notice_update`` until delivered. Two paths
+deliver it and may race: a push by customer-service message while the citizen's 48-hour
+window is open, and the reply to the citizen's next message. Each takes the changes with
+:func:`claim_changes` in a transaction of its own (committed before sending), which hands a
+change to one caller only, so a citizen is never told the same change twice; the push gives
+back what WeChat refused with :func:`release_changes`, for the next message. The reply
+claims after the dialogue ran, so a failed turn leaves the changes pending. On
+``unsubscribe`` call :func:`forget_citizen`.
 """
 
 from __future__ import annotations
@@ -1024,8 +1027,10 @@ def changes_for_notices(
     return out
 
 
-def pending_changes(session: Session, openid: str | None = None) -> list[NoticeChange]:
-    """Change messages recorded but not yet delivered (one citizen's, or everyone's)."""
+def pending_changes(
+    session: Session, openid: str | None = None, ids: Iterable[int] | None = None
+) -> list[NoticeChange]:
+    """Change messages recorded but not yet delivered (one citizen's, some, or everyone's)."""
     query = (
         select(NoticeUpdate, Notice.number)
         .join(Notice, Notice.id == NoticeUpdate.notice_id)
@@ -1034,22 +1039,50 @@ def pending_changes(session: Session, openid: str | None = None) -> list[NoticeC
     )
     if openid is not None:
         query = query.where(NoticeUpdate.openid == openid)
+    if ids is not None:
+        query = query.where(NoticeUpdate.id.in_(list(ids)))
     return [
         NoticeChange(row.id, row.openid, number, row.text) for row, number in session.execute(query)
     ]
 
 
-def mark_delivered(session: Session, ids: Iterable[int], when: datetime | None = None) -> None:
-    """Record that these change messages reached the citizen."""
+def claim_changes(
+    session: Session,
+    openid: str | None = None,
+    ids: Iterable[int] | None = None,
+    when: datetime | None = None,
+) -> list[NoticeChange]:
+    """Take pending change messages for delivery (one citizen's, some, or all).
+
+    Each row is marked delivered by an UPDATE that only matches while it is still pending, so
+    of two callers racing for it exactly one sees it change: the other waits for the first
+    transaction's lock and then matches nothing. Commit before sending; hand back what could
+    not be sent with :func:`release_changes`.
+    """
+    wanted = None if ids is None else list(ids)
+    if wanted is not None and not wanted:
+        return []
+    stamp = when or datetime.now().replace(microsecond=0)
+    table = NoticeUpdate.__table__
+    claimed = []
+    for change in pending_changes(session, openid, wanted):
+        result = session.execute(
+            update(table)
+            .where(table.c.id == change.id, table.c.delivered_at.is_(None))
+            .values(delivered_at=stamp)
+        )
+        if result.rowcount == 1:
+            claimed.append(change)
+    return claimed
+
+
+def release_changes(session: Session, ids: Iterable[int]) -> None:
+    """Make claimed change messages pending again: they could not be sent."""
     ids = list(ids)
     if not ids:
         return
     table = NoticeUpdate.__table__
-    session.execute(
-        update(table)
-        .where(table.c.id.in_(ids), table.c.delivered_at.is_(None))
-        .values(delivered_at=when or datetime.now().replace(microsecond=0))
-    )
+    session.execute(update(table).where(table.c.id.in_(ids)).values(delivered_at=None))
 
 
 # ====================================================================== the conversation

@@ -4,8 +4,10 @@ A search problem, not an intent per item (Rasa #277, #10593). Each item becomes 
 document (name, aliases from SEARCH_KEYWORDS, situations, result, topic) indexed by jieba
 words and character bigrams (bigrams survive typos and unusual segmentation). The query is
 normalised, expanded with the curated lexicon (二手房 → 存量房, 丢了 → 补领) and scored with
-BM25 over weighted fields. The index is rebuilt whenever the catalog changes, so an item added
-by a sync is found at once, without retraining anything.
+BM25 over weighted fields. Siblings (居民身份证首次申领 / 换领 / 补领 / 挂失申报) are then ordered by
+what the citizen said about the words that set their names apart, not by score, and asked about
+when nothing did. The index is rebuilt whenever the catalog changes, so an item added by a sync
+is found at once, without retraining anything.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from banshi.lexicon import Lexicon
 from banshi.models import STATE_CANCELLED, Item, SyncRun
-from banshi.text import normalize_message
+from banshi.text import mainland_wording, normalize_message
 
 Features = dict[str, float]  # feature ("w:词", "b:字对", "p:pin_yin") -> weight
 
@@ -41,7 +43,8 @@ FIELD_WEIGHTS = {
 # Pinyin syllable pairs catch homophone typos (社宝卡 → 社保卡, 结昏证 → 结婚证) at a discount.
 PINYIN_WEIGHT = 0.5
 TERM_WEIGHT = 0.3  # formal terms for colloquial nouns (二手房 → 存量房)
-ACTION_WEIGHT = 1.0  # formal actions for colloquial verbs (丢了 → 补领): what tells items apart
+WORDING_WEIGHT = 0.8  # mainland wording of Taiwan words (計程車 → 出租车)
+ACTION_WEIGHT = 0.6  # formal actions for colloquial verbs (丢了 → 补领): what tells items apart
 K1 = 1.2
 B = 0.5
 
@@ -83,10 +86,18 @@ class Resolution:
 
 # Decision thresholds (see eval/resolution_eval.py for how they were chosen).
 MIN_SCORE = 4.0  # below this nothing fits: say so rather than guess
-MIN_EVIDENCE = 4.0  # ... and the best must match this much of specific (not generic) words
-GENERIC_SHARE = 0.1  # a feature found in more than this share of items is generic
+MIN_EVIDENCE = 5.0  # ... and the best must match this much of specific (not generic) words
+GENERIC_SHARE = 0.1  # a feature naming more than this share of items is generic
+NAMING_WEIGHT = FIELD_WEIGHTS["result"]  # fields that name an item: result and stronger
 RIVAL_RATIO = 0.75  # a runner-up scoring this close to the best ...
 RIVAL_DISTINCT = 0.25  # ... that misses at most this share of what the best matched is a rival
+# Siblings: items named alike (居民身份证首次申领 / 换领 / 补领 / 挂失申报) differ only in the rest
+# of their names. When the citizen's words (or the actions the lexicon reads into them: 丢了 →
+# 补领) point at one sibling's distinguishing part, that sibling goes first.
+SIBLING_SHARED = 3  # names sharing a substring this long are siblings ...
+SIBLING_RATIO = 0.5  # ... when both score at least this share of the best
+SIBLING_MIN = 1.0  # evidence below this says nothing (1.0: one character only one sibling has)
+SIBLING_MARGIN = 0.5  # a sibling this far behind the most-evidenced one is out of the running
 
 
 @dataclass
@@ -96,6 +107,7 @@ class _Doc:
     state: str
     features: dict[str, float] = field(default_factory=dict)  # feature -> weighted tf
     length: float = 0.0
+    words: tuple[str, ...] = ()  # the name (without brackets) as jieba words
 
 
 class ItemIndex:
@@ -120,13 +132,16 @@ class ItemIndex:
                 "condition": [item.accept_condition] if item.accept_condition else [],
             }
             raw_fields.append((item, fields))
-            words.add(_BRACKETS.sub("", name))
-        for word in words:
-            if 2 <= len(word) <= 20:
-                self.tokenizer.add_word(word, freq=2000)
-        self.tokenizer.initialize()
-        for item, fields in raw_fields:
-            doc = _Doc(item.task_code, item.name, item.state)
+        # Names are cut with jieba's own dictionary, before they (and the lexicon's formal
+        # terms) become words themselves: siblings are told apart by the words they do not
+        # share (居民 身份证 | 补领).
+        name_words = [
+            tuple(self.tokenizer.lcut(_BRACKETS.sub("", item.name), HMM=False))
+            for item, _ in raw_fields
+        ]
+        self._add_words(words | {"".join(w) for w in name_words})
+        for (item, fields), words_of_name in zip(raw_fields, name_words, strict=True):
+            doc = _Doc(item.task_code, item.name, item.state, words=words_of_name)
             for field_name, texts in fields.items():
                 weight = FIELD_WEIGHTS[field_name]
                 for text in texts:
@@ -137,14 +152,24 @@ class ItemIndex:
             doc.length = sum(doc.features.values())
             self.docs.append(doc)
         self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        # In how many items' names, aliases, situations or results a feature appears: what is
+        # generic is judged by what items are called, not by their conditions and FAQs.
+        self.naming: dict[str, int] = defaultdict(int)
         for i, doc in enumerate(self.docs):
             for feature, tf in doc.features.items():
                 self.postings[feature].append((i, tf))
+                if tf >= NAMING_WEIGHT:
+                    self.naming[feature] += 1
         n = max(len(self.docs), 1)
         self.idf = {
             f: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for f, p in self.postings.items()
         }
         self.avg_length = sum(d.length for d in self.docs) / n if self.docs else 1.0
+
+    def _add_words(self, words: Iterable[str]) -> None:
+        for word in words:
+            if 2 <= len(word) <= 20:
+                self.tokenizer.add_word(word, freq=2000)
 
     def features(self, text: str) -> Features:
         """jieba words (2+ characters), then character and pinyin bigrams within the runs of
@@ -175,7 +200,7 @@ class ItemIndex:
             if syllables:
                 out[f"p:{syllables[i]}_{syllables[i + 1]}"] += PINYIN_WEIGHT
 
-    def expand(self, text: str) -> list[tuple[str, float]]:
+    def expand(self, text: str, actions_only: bool = False) -> list[tuple[str, float]]:
         """Formal terms (with their weight) the lexicon gives for colloquial words in ``text``.
 
         Words of 3+ characters also match by pinyin, so a homophone typo (失叶金) still finds
@@ -183,10 +208,10 @@ class ItemIndex:
         """
         spoken = " " + " ".join(_pinyin(text)) + " "
         extra: list[tuple[str, float]] = []
-        for table, weight in (
-            (self.lexicon.terms, TERM_WEIGHT),
-            (self.lexicon.actions, ACTION_WEIGHT),
-        ):
+        tables = [(self.lexicon.actions, ACTION_WEIGHT)]
+        if not actions_only:
+            tables.insert(0, (self.lexicon.terms, TERM_WEIGHT))
+        for table, weight in tables:
             for word, formal in table.items():
                 if len(word) < 2:
                     continue
@@ -207,6 +232,9 @@ class ItemIndex:
         for term, weight in self.expand(query):
             for feature in self.features(term):
                 expansion[feature] = max(expansion.get(feature, 0.0), weight)
+        worded = mainland_wording(text)  # 開計程車 → 开出租车, alongside 开计程车
+        for feature in self.features(worded) if worded else ():
+            expansion[feature] = max(expansion.get(feature, 0.0), WORDING_WEIGHT)
         for feature, weight in expansion.items():
             if feature not in q:  # a lexicon term adds what the citizen's words lack, at a discount
                 q[feature] += weight
@@ -232,15 +260,31 @@ class ItemIndex:
             for i, s in ranked
         ]
         rivals = _rivals(candidates, [matched[i] for i, _ in ranked])
+        told = _tell_siblings(
+            candidates, [self.docs[i].words for i, _ in ranked], self._said(query)
+        )
+        if told is not None:
+            order, siblings, leaders = told
+            ranked = [ranked[k] for k in order]
+            candidates = [candidates[k] for k in order]
+            rivals = [r for r in rivals if r.task_code not in siblings]
+            rivals += [c for c in candidates[1:] if c.task_code in leaders]
         decision = _decide(candidates, rivals)
         if decision != "none" and self._evidence(matched[ranked[0][0]]) < MIN_EVIDENCE:
             decision = "none"  # only generic words matched (申请, 登记, 办理 …)
         return Resolution(candidates, decision, query, rivals)
 
+    def _said(self, query: str) -> tuple[set[str], list[str]]:
+        """The characters the citizen said (minus filler), and the actions the lexicon reads
+        into their words (丢了 → 补领)."""
+        stop = {w for w in self.lexicon.stopwords if len(w) == 1}
+        chars = {ch for ch in query if "\u4e00" <= ch <= "\u9fff" and ch not in stop}
+        return chars, [formal for formal, _ in self.expand(query, actions_only=True)]
+
     def _evidence(self, matched: dict[str, float]) -> float:
         """How much of a match rests on specific words rather than generic ones."""
         limit = max(3, GENERIC_SHARE * len(self.docs))
-        return sum(w for f, w in matched.items() if len(self.postings[f]) <= limit)
+        return sum(w for f, w in matched.items() if self.naming.get(f, 0) <= limit)
 
 
 def _rivals(candidates: list[Candidate], matched: list[dict[str, float]]) -> list[Candidate]:
@@ -259,6 +303,82 @@ def _rivals(candidates: list[Candidate], matched: list[dict[str, float]]) -> lis
         if candidate.score >= RIVAL_RATIO * best and distinct <= RIVAL_DISTINCT:
             rivals.append(candidate)
     return rivals
+
+
+def _tell_siblings(
+    candidates: list[Candidate],
+    names: list[tuple[str, ...]],
+    said: tuple[set[str], list[str]],
+) -> tuple[list[int], set[str], set[str]] | None:
+    """Order the best candidate's siblings by what the query says about their differences.
+
+    Siblings are the candidates scoring at least ``SIBLING_RATIO`` of the best whose names share
+    a run of whole words of ``SIBLING_SHARED``+ characters with the best's (居民身份证, not the
+    证换领 that 残疾人证换领补办 and 居民身份证换领 happen to share). Each sibling's distinguishing
+    part is its name without the part all siblings share; a character the citizen said (or the
+    lexicon read into their words) counts 1 / (the number of siblings whose parts have it), so
+    补 (only 补领) outweighs 领 (申领, 换领, 补领). Scores do not decide between siblings: one
+    sibling with more aliases than the others would always win.
+
+    Returns None when the best has no siblings; otherwise the new order of all candidates,
+    every sibling's code, and the codes of the leaders: the one sibling the query points at,
+    or all that it cannot tell apart (the assistant asks among those).
+    """
+    if len(candidates) < 2 or candidates[0].score < MIN_SCORE:
+        return None
+    best = candidates[0]
+    shared: dict[int, str] = {}
+    for k, candidate in enumerate(candidates[:6]):
+        if k and candidate.score < SIBLING_RATIO * best.score:
+            break
+        common = _common(names[0], names[k]) if k else "".join(names[0])
+        if len(common) >= SIBLING_SHARED:
+            shared[k] = common
+    if len(shared) < 2:
+        return None
+    core = min(shared.values(), key=len)  # what all of them share with the best
+    # the whole name, bracket notes included: （经营性道路客货运输驾驶员） tells 货车 apart
+    texts = {k: re.sub(r"[（）()]", "", candidates[k].name).replace(core, "", 1) for k in shared}
+    parts = {k: set(text) - set(core) for k, text in texts.items()}
+    holders: dict[str, int] = defaultdict(int)
+    for chars in parts.values():
+        for ch in chars:
+            holders[ch] += 1
+    chars_said, actions = said
+    evidence = {}
+    for k, chars in parts.items():
+        # an action counts only where its whole word is in the name (申请 says nothing of 申领)
+        hit = chars & chars_said
+        hit.update(*(set(a) & chars for a in actions if a in texts[k]))
+        evidence[k] = sum(1 / holders[ch] for ch in hit)
+    top = max(evidence.values())
+    if top < SIBLING_MIN:
+        leaders = sorted(shared)  # nothing said about what sets them apart
+    else:
+        leaders = sorted(k for k in shared if evidence[k] > top - SIBLING_MARGIN)
+    slots = sorted(shared)
+    order = list(range(len(candidates)))
+    for slot, k in zip(slots, [*leaders, *(k for k in slots if k not in leaders)], strict=True):
+        order[slot] = k
+    return (
+        order,
+        {candidates[k].task_code for k in shared},
+        {candidates[k].task_code for k in leaders},
+    )
+
+
+def _common(a: tuple[str, ...], b: tuple[str, ...]) -> str:
+    """The longest run of whole words two names share, as text."""
+    best = ""
+    for i in range(len(a)):
+        for j in range(len(b)):
+            n = 0
+            while i + n < len(a) and j + n < len(b) and a[i + n] == b[j + n]:
+                n += 1
+            run = "".join(a[i : i + n])
+            if len(run) > len(best):
+                best = run
+    return best
 
 
 def _pinyin(text: str) -> list[str]:

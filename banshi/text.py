@@ -70,6 +70,24 @@ def _t2s() -> Any:
     return OpenCC("t2s")
 
 
+@lru_cache(maxsize=1)
+def _tw2sp() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("tw2sp")
+
+
+def mainland_wording(text: str) -> str:
+    """``text`` in simplified characters with Taiwan wording turned into mainland wording
+    (計程車 → 出租车, 網路 → 网络, 影印 → 复印), or ``""`` when that changes nothing beyond
+    :func:`normalize_message`. Only a hint: OpenCC's phrase table also turns 檔案 into 文件,
+    which is wrong for 人事档案, so the resolver adds these words and never replaces.
+    """
+    plain = normalize_message(text)
+    worded = " ".join(_tw2sp().convert(to_halfwidth(text or "")).split())
+    return worded if worded != plain else ""
+
+
 def normalize_message(text: str) -> str:
     """A citizen's message as the NLU and the resolver see it.
 

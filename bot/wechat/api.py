@@ -16,6 +16,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import httpx
@@ -255,3 +256,24 @@ class WeChatAPI:
 
     async def create_menu(self, menu: dict[str, Any]) -> dict[str, Any]:
         return await self.call("menu/create", menu)
+
+
+@contextlib.asynccontextmanager
+async def standalone_api(settings: WeChatSettings) -> AsyncIterator[WeChatAPI]:
+    """A client for a command run beside the server (menu, pushes), closed afterwards.
+
+    With ``REDIS_URL`` set it shares the server's access token: a token fetched on its own
+    would invalidate the server's after a while.
+    """
+    redis = None
+    tokens: TokenStore | None = None
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url, decode_responses=True)
+        tokens = RedisTokenStore(redis, settings.appid)
+    api = WeChatAPI(settings, tokens)
+    try:
+        yield api
+    finally:
+        await api.aclose()
+        if redis is not None:
+            await redis.close()

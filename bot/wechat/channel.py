@@ -43,6 +43,7 @@ from bot.wechat.storage import (
     PendingIndex,
     RedisPendingIndex,
 )
+from bot.wechat.window import WindowTracker
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +124,7 @@ class Runtime:
     router: Router
     api: WeChatAPI
     store: CitizenStore
+    window: WindowTracker
     redis: Any = None
 
     @classmethod
@@ -150,10 +152,12 @@ class Runtime:
         store = CitizenStore(engine, index)
         api = WeChatAPI(settings, tokens)
         service = WeChatService(dedup, serial, Delivery(api, store), store)
+        window = WindowTracker(engine)
 
         async def forget(openid: str) -> None:
             await forget_conversation(openid)
             await dedup.forget_citizen(openid)
+            await window.forget(openid)
             await store.forget_citizen(openid)
             log.info("%s unsubscribed: conversation and personal data deleted", openid)
 
@@ -170,10 +174,11 @@ class Runtime:
             settings.replay_window,
             settings.max_body_bytes,
         )
-        return cls(settings, codec, dedup, service, router, api, store, redis)
+        return cls(settings, codec, dedup, service, router, api, store, window, redis)
 
     async def close(self) -> None:
         await self.service.drain()
+        await self.window.drain()
         await self.api.aclose()
         if self.redis is not None:
             await self.redis.close()
@@ -280,6 +285,7 @@ class WeChatInput(InputChannel):
         except Refused as exc:
             log.warning("push refused (%s): %s", exc.status, exc.reason)
             return response.text(exc.reason, status=exc.status)
+        runtime.window.seen(inbound.message)  # 客服消息 may follow for 48 hours
         turn = runtime.router.route(inbound.message)
         if turn is None:
             return response.text(SUCCESS)

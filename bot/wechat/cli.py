@@ -1,4 +1,5 @@
-"""``banshi run`` and ``banshi wechat menu``, registered into banshi's command line."""
+"""``banshi run``, ``banshi wechat menu`` and ``banshi wechat push-changes``, registered into
+banshi's command line."""
 
 from __future__ import annotations
 
@@ -60,7 +61,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_menu(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.wechat.api import WeChatAPI, WeChatAPIError
+    from bot.wechat.api import WeChatAPIError, standalone_api
     from bot.wechat.menu import MenuError, domain_intents, load_menu
     from bot.wechat.settings import load_wechat_settings
 
@@ -76,22 +77,8 @@ def cmd_menu(args: argparse.Namespace, settings: Settings) -> int:
     wechat = load_wechat_settings()
 
     async def push() -> None:
-        redis = None
-        tokens = None
-        if wechat.redis_url:  # share the server's token: a fetch would invalidate it
-            from redis.asyncio import Redis
-
-            from bot.wechat.api import RedisTokenStore
-
-            redis = Redis.from_url(wechat.redis_url, decode_responses=True)
-            tokens = RedisTokenStore(redis, wechat.appid)
-        api = WeChatAPI(wechat, tokens)
-        try:
+        async with standalone_api(wechat) as api:
             await api.create_menu(payload)
-        finally:
-            await api.aclose()
-            if redis is not None:
-                await redis.close()
 
     try:
         asyncio.run(push())
@@ -105,8 +92,35 @@ def cmd_menu(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_push_changes(args: argparse.Namespace, settings: Settings) -> int:
+    from banshi.db import get_engine, migrate
+    from bot.wechat.push import push_now
+    from bot.wechat.settings import SettingsError, load_wechat_settings
+
+    try:
+        wechat = load_wechat_settings()
+    except SettingsError as exc:
+        print(f"微信配置有误：{exc}", file=sys.stderr)
+        return 2
+    engine = get_engine(settings.database_url)
+    migrate(engine)
+    result = push_now(engine, wechat)
+    if result.unreachable:
+        print(
+            f"无法连接微信（{result.unreachable}）：已推送 {result.sent} 条告知单变更提醒，"
+            f"{result.waiting} 条在市民下次发消息时送达。",
+            file=sys.stderr,
+        )
+        return 2
+    print(
+        f"已通过客服消息推送 {result.sent} 条告知单变更提醒；"
+        f"{result.waiting} 条在市民下次发消息时送达。"
+    )
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``run`` and ``wechat menu`` to banshi's subcommands."""
+    """Add ``run``, ``wechat menu`` and ``wechat push-changes`` to banshi's subcommands."""
     run = subparsers.add_parser(
         "run", help="serve the assistant: Rasa with the WeChat channel and the action server"
     )
@@ -130,6 +144,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     menu = wechat_sub.add_parser("menu", help="push bot/wechat/menu.yml as the account's menu")
     menu.add_argument("--dry-run", action="store_true", help="print the menu, push nothing")
     menu.set_defaults(func=cmd_menu)
+    push = wechat_sub.add_parser(
+        "push-changes",
+        help="push pending notice changes as 客服消息 to citizens whose 48-hour window is open",
+    )
+    push.set_defaults(func=cmd_push_changes)
 
 
 def main(argv: list[str] | None = None) -> int:

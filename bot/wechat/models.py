@@ -1,6 +1,6 @@
 """What the WeChat channel keeps in the database about a citizen, keyed by OpenID.
 
-Both tables hold personal data and are emptied for a citizen on ``unsubscribe``.
+Every table holds personal data and is emptied for a citizen on ``unsubscribe``.
 """
 
 from __future__ import annotations
@@ -37,3 +37,17 @@ class Attachment(Base):
     title = Column(Text, nullable=False, default="")
     description = Column(Text, nullable=False, default="")
     received_at = Column(DateTime, nullable=False)
+
+
+class Contact(Base):
+    """When the citizen last opened the 48-hour window for 客服消息 (UTC), so that messages
+    owed to them (notice changes after a catalog sync) can be pushed while it is open.
+
+    Written at most every few minutes per citizen: the time may be a little early, which
+    only makes the window look shorter.
+    """
+
+    __tablename__ = "wechat_contact"
+
+    openid = Column(String(64), primary_key=True)
+    last_seen_at = Column(DateTime, nullable=False, index=True)

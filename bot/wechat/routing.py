@@ -3,13 +3,15 @@
 Text (and voice WeChat recognised) and menu CLICKs go to the dialogue (Rasa); a CLICK sends
 ``/<intent>``. Location finds the nearest hall; images and links are acknowledged and kept;
 subscribe welcomes; unsubscribe forgets (notices are unlinked from the citizen). Changes to the
-citizen's notices queued by a catalog sync go out before the answer to their next message. Events that need no answer (VIEW, LOCATION reports,
+citizen's notices queued by a catalog sync and not pushed yet (:mod:`bot.wechat.push`) go out
+before the answer to their next message. Events that need no answer (VIEW, LOCATION reports,
 TEMPLATESENDJOBFINISH, …) make no turn at all and are acknowledged with ``success``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,6 +25,8 @@ from bot.wechat.halls import hall_scene_text, nearest_hall_text
 from bot.wechat.protocol import field
 from bot.wechat.service import Turn
 from bot.wechat.storage import CitizenStore
+
+log = logging.getLogger(__name__)
 
 # (openid, text, metadata) -> the assistant's messages
 Dialogue = Callable[[str, str, dict[str, Any]], Awaitable[list[str]]]
@@ -105,23 +109,26 @@ class Router:
 
     def _talk(self, openid: str, text: str, meta: dict[str, Any]) -> Turn:
         async def run() -> list[str]:
-            # What changed in the citizen's notices since they were issued comes first.
-            changes = await asyncio.to_thread(self._notice_changes, openid)
             answer = await self.dialogue(openid, text, meta)
-            if changes:
-                await asyncio.to_thread(self._changes_delivered, [c.id for c in changes])
+            # Claimed only now, so a failed turn loses none; they come before the answer.
+            changes = await self._claim_changes(openid)
             return [*(c.text for c in changes), *answer]
 
         return Turn(run)
 
-    def _notice_changes(self, openid: str) -> list[notices.NoticeChange]:
-        with session_scope(self.engine) as session:
-            return notices.pending_changes(session, openid)
+    async def _claim_changes(self, openid: str) -> list[notices.NoticeChange]:
+        """The citizen's notice changes no push has taken; handed to the service, which keeps
+        what WeChat refuses (45015) for the next message."""
 
-    def _changes_delivered(self, ids: list[int]) -> None:
-        # Handed to the service, which keeps what WeChat refuses for the next message.
-        with session_scope(self.engine) as session:
-            notices.mark_delivered(session, ids)
+        def claim() -> list[notices.NoticeChange]:
+            with session_scope(self.engine) as session:
+                return notices.claim_changes(session, openid)
+
+        try:
+            return await asyncio.to_thread(claim)
+        except Exception:  # rolled back: they stay pending, and the answer still goes out
+            log.exception("could not take %s's notice changes", openid)
+            return []
 
     def _nearest_hall(self, lat: str, lng: str) -> Turn:
         def lookup() -> str:

@@ -1,4 +1,5 @@
-"""Reading and writing what the channel keeps per citizen (pending answers, attachments).
+"""Reading and writing what the channel keeps per citizen (pending answers, attachments, when
+they last opened the 48-hour window).
 
 Plain SQLAlchemy 2.0-style functions over one session; :class:`CitizenStore` runs them in a
 thread so the server's event loop never blocks on the database.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from sqlalchemy import delete, select
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from banshi.db import session_scope
-from bot.wechat.models import Attachment, PendingAnswer
+from bot.wechat.models import Attachment, Contact, PendingAnswer
 
 
 def keep_answers(session: Session, openid: str, parts: list[str], errcode: int | None) -> None:
@@ -42,10 +43,40 @@ def keep_attachment(session: Session, openid: str, kind: str, **fields: str) -> 
     session.add(Attachment(openid=openid, kind=kind, received_at=datetime.utcnow(), **fields))
 
 
+def _insert(session: Session, table: Any) -> Any:
+    """An INSERT that can say ON CONFLICT (both databases we run on have it)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    raise NotImplementedError(f"{name} is not supported (PostgreSQL and SQLite are)")
+
+
+def record_contact(session: Session, openid: str, when: datetime) -> None:
+    """Remember that ``openid`` opened the 客服消息 window at ``when`` (UTC)."""
+    table = Contact.__table__
+    session.execute(
+        _insert(session, table)
+        .values(openid=openid, last_seen_at=when)
+        .on_conflict_do_update(index_elements=["openid"], set_={"last_seen_at": when})
+    )
+
+
+def last_seen(session: Session, openid: str) -> datetime | None:
+    return session.execute(
+        select(Contact.last_seen_at).where(Contact.openid == openid)
+    ).scalar_one_or_none()
+
+
 def forget_citizen(session: Session, openid: str) -> int:
     """Delete everything kept about ``openid``; returns the number of rows deleted."""
     deleted = 0
-    for model in (PendingAnswer, Attachment):
+    for model in (PendingAnswer, Attachment, Contact):
         result = session.execute(delete(model).where(model.openid == openid))
         deleted += int(result.rowcount or 0)
     return deleted

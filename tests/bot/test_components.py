@@ -61,3 +61,48 @@ def test_fingerprint_follows_the_dictionary_contents(tmp_path: Path) -> None:
 def test_a_missing_dictionary_directory_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="dictionary directory"):
         make_tokenizer(tmp_path, tmp_path / "nowhere")
+
+
+def test_novelty_marks_catalog_familiar_and_novel_words_and_survives_a_reload(
+    tmp_path: Path,
+) -> None:
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.components import NoveltyFeaturizer
+
+    directory = tmp_path / "jieba"
+    directory.mkdir()
+    (directory / "banshi_userdict.txt").write_text("护照 2000 n\n", encoding="utf-8")
+    tokenizer = make_tokenizer(tmp_path, directory)
+    examples = [
+        Message(data={"text": text, "intent": "ask_materials"})
+        for text in ["护照要带什么材料", "身份证要带什么材料", "户口本要带什么材料", "天气"]
+    ]
+    data = tokenizer.process_training_data(TrainingData(examples))
+    (tmp_path / "storage").mkdir(exist_ok=True)
+    storage, resource = LocalModelStorage(tmp_path / "storage"), Resource("novelty")
+    context = ExecutionContext(GraphSchema({}), "novelty")
+    config = {**NoveltyFeaturizer.get_default_config(), "dictionary_path": str(directory)}
+    featurizer = NoveltyFeaturizer.create(config, storage, resource, context)
+    featurizer.train(data)
+
+    service, familiar, novel = (
+        NoveltyFeaturizer.SERVICE,
+        NoveltyFeaturizer.FAMILIAR,
+        NoveltyFeaturizer.NOVEL,
+    )
+    assert featurizer.kind("护照") == service  # from the catalog's dictionary
+    assert featurizer.kind("材料") == familiar  # in 2+ training examples
+    assert featurizer.kind("天气") == novel  # in one example only: novel, as at inference
+    assert featurizer.kind("黑洞") == novel  # never seen
+    assert featurizer.kind("2") == familiar and featurizer.kind("？") == familiar
+
+    loaded = NoveltyFeaturizer.load(config, storage, resource, context)
+    assert loaded.kind("护照") == service and loaded.kind("黑洞") == novel
+
+    [message] = tokenizer.process([Message(data={"text": "黑洞要带什么"})])
+    loaded.process([message])
+    sequence, sentence = message.get_sparse_features("text")
+    assert sequence is not None and sentence is not None
+    assert sequence.features.shape[1] == 3
+    assert sentence.features.toarray()[0, novel] == 1  # 黑洞

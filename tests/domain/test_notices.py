@@ -1,5 +1,6 @@
 """一次性告知单 over the demo catalog: the interview, issuing, numbering, texts, the printable
-page and the change notices after a catalog sync (SQLite and PostgreSQL)."""
+page and the change notices after a catalog sync, claimed for delivery by one path only
+(SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 import re
 import shutil
 import subprocess
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from banshi.catalog import get_item
-from banshi.db import session_scope
+from banshi.db import session_factory, session_scope
 from banshi.models import STATE_CANCELLED, Item, Notice, NoticeCounter
 from banshi.notice_page import render_html
 from banshi.notices import (
@@ -29,17 +32,18 @@ from banshi.notices import (
     SITUATION,
     CannotIssue,
     changes_for_notices,
+    claim_changes,
     decide,
     forget_citizen,
     get_notice,
     issue_notice,
     list_notices,
-    mark_delivered,
     next_question,
     notice_text,
     parse_answer,
     pending_changes,
     plan,
+    release_changes,
     situation_matters,
 )
 from banshi.settings import Settings
@@ -397,10 +401,72 @@ def test_holders_are_told_once_what_the_delta_changed(catalog: Engine, settings:
         assert changes_for_notices(session, report.sync_id, TODAY) == []
         assert changes_for_notices(session, None, TODAY) == []
         assert [c.number for c in pending_changes(session, "o-house")] == [told]
-        mark_delivered(session, [house.id])
+        assert claim_changes(session, "o-house") == [house]
     with session_scope(catalog) as session:
         assert pending_changes(session, "o-house") == []
         assert [c.number for c in pending_changes(session)] == [cancelled]
+
+
+def queue_two_changes(catalog: Engine, settings: Settings) -> list[int]:
+    """Changes for two holders of 存量房转移登记 notices, after the delta."""
+    issue(catalog, HOUSE, "带押过户", "o-one", BEFORE_DELTA)
+    issue(catalog, HOUSE, "带押过户", "o-two", BEFORE_DELTA)
+    report = run_sync(str(DELTA), catalog, settings)
+    with session_scope(catalog) as session:
+        return [c.id for c in changes_for_notices(session, report.sync_id, TODAY)]
+
+
+def test_a_claim_takes_each_change_once_and_a_release_gives_it_back(
+    catalog: Engine, settings: Settings
+) -> None:
+    one, two = queue_two_changes(catalog, settings)
+    with session_scope(catalog) as session:
+        assert [c.id for c in claim_changes(session, ids=[one])] == [one]
+    with session_scope(catalog) as session:
+        assert claim_changes(session, ids=[one]) == []  # already taken
+        assert [c.id for c in claim_changes(session)] == [two]
+        assert claim_changes(session) == []
+    with session_scope(catalog) as session:
+        release_changes(session, [one])
+    with session_scope(catalog) as session:
+        assert [(c.id, c.openid) for c in pending_changes(session)] == [(one, "o-one")]
+        assert [c.id for c in claim_changes(session, "o-one")] == [one]
+        assert claim_changes(session, "o-two") == []
+
+
+def test_racing_claims_get_each_change_once(catalog: Engine, settings: Settings) -> None:
+    """The channel's next message and a push claim at the same moment: the second waits for
+    the first transaction and then finds nothing; had the first rolled back, it gets them."""
+    ids = queue_two_changes(catalog, settings)
+
+    def claim_beside(found: list[list[int]]) -> threading.Thread:
+        def run() -> None:
+            with session_scope(catalog) as other:
+                found.append([c.id for c in claim_changes(other)])
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    for first_commits in (False, True):
+        first = session_factory(catalog)()
+        try:
+            assert [c.id for c in claim_changes(first)] == ids
+            found: list[list[int]] = []
+            second = claim_beside(found)
+            time.sleep(0.5)
+            assert second.is_alive()  # waiting for the first claim's transaction
+            if first_commits:
+                first.commit()
+            else:
+                first.rollback()
+            second.join(30)
+        finally:
+            first.close()
+        assert found == ([[]] if first_commits else [ids])
+        if not first_commits:  # the second claim took them: give them back for the next round
+            with session_scope(catalog) as session:
+                release_changes(session, ids)
 
 
 def test_removed_materials_fees_and_time_limits_are_told(

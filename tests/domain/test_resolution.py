@@ -1,0 +1,67 @@
+"""Item resolution: siblings told apart by what sets their names apart, asked about otherwise."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from banshi.db import session_scope
+from banshi.lexicon import load_lexicon
+from banshi.resolution import Resolution, Resolver, _common
+from banshi.settings import Settings
+from banshi.text import mainland_wording
+
+BIRTH_FIRST = "11139900MB1A00080B3002023004001"  # 出生医学证明首次签发 (five aliases)
+BIRTH_AGAIN = "11139900MB1A00080B3002023004002"  # 出生医学证明补发换发 (none)
+CARD = "11139900MB1A00030E3002016001"  # 社会保障卡 申领 001 / 挂失 002 / 补领换领 003
+SOLE_SETUP, SOLE_CLOSE = "11139900MB1A00060M3000124001001", "11139900MB1A00060M3000124001003"
+TAXI = "11139900MB1A00140R3000119015000"  # 出租汽车驾驶员从业资格证核发
+
+
+@pytest.fixture
+def resolve(catalog: Engine, settings: Settings):  # type: ignore[no-untyped-def]
+    resolver = Resolver(load_lexicon(settings.lexicon_path))
+
+    def run(text: str) -> Resolution:
+        with session_scope(catalog) as session:
+            return resolver.resolve(session, text)
+
+    return run
+
+
+def test_the_word_that_sets_a_sibling_apart_wins_over_richer_aliases(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 首次签发 has five aliases and 补发换发 none: BM25 alone ranks 首次签发 first.
+    result = resolve("出生医学证明坏了想换一张")
+    assert result.best and result.best.task_code == BIRTH_AGAIN
+    assert result.decision == "one"
+
+    closing = resolve("个体户不想干了，要去注销")
+    assert closing.best and closing.best.task_code == SOLE_CLOSE
+    assert closing.decision == "one"
+
+
+def test_siblings_the_question_cannot_tell_apart_are_asked_about(resolve) -> None:  # type: ignore[no-untyped-def]
+    result = resolve("出生医学证明怎么办理")
+    assert result.decision == "ask"
+    assert {c.task_code for c in result.options} >= {BIRTH_FIRST, BIRTH_AGAIN}
+
+    # 要办 reads as 申请 in the lexicon: too generic to pick 申领 over 挂失 or 补领换领.
+    card = resolve("我要办社保卡")
+    assert card.decision == "ask"
+    assert {c.task_code[:-3] for c in card.options} == {CARD}
+    assert len(card.options) == 3
+
+
+def test_siblings_are_whole_words_shared_not_any_substring() -> None:
+    assert _common(("居民", "身份证", "首次", "申领"), ("居民", "身份证", "补领")) == "居民身份证"
+    # 残疾人证换领补办 and 居民身份证换领 share 证换领 as characters but only 换领 as a word
+    assert _common(("残疾人", "证", "换领", "补办"), ("居民", "身份证", "换领")) == "换领"
+
+
+def test_taiwan_wording_is_understood(resolve) -> None:  # type: ignore[no-untyped-def]
+    assert mainland_wording("開計程車") == "开出租车"
+    assert mainland_wording("我要办身份证") == ""  # nothing to add
+    result = resolve("開計程車要考什麼證")
+    assert result.best and result.best.task_code == TAXI
+    # The hint adds, it never replaces: 人事檔案 keeps 档案 (OpenCC would say 文件).
+    assert "档案" in resolve("人事檔案怎麼轉").query
