@@ -200,24 +200,22 @@ class ItemIndex:
             if syllables:
                 out[f"p:{syllables[i]}_{syllables[i + 1]}"] += PINYIN_WEIGHT
 
-    def expand(self, text: str, actions_only: bool = False) -> list[tuple[str, float]]:
-        """Formal terms (with their weight) the lexicon gives for colloquial words in ``text``.
+    def expand(self, text: str) -> tuple[list[str], list[str]]:
+        """The formal terms and the formal actions the lexicon gives for colloquial words in
+        ``text`` (二手房 → 存量房; 丢了 → 补领).
 
         Words of 3+ characters also match by pinyin, so a homophone typo (失叶金) still finds
         its term (失业金 → 失业保险金). One-character words never expand: too ambiguous.
         """
         spoken = " " + " ".join(_pinyin(text)) + " "
-        extra: list[tuple[str, float]] = []
-        tables = [(self.lexicon.actions, ACTION_WEIGHT)]
-        if not actions_only:
-            tables.insert(0, (self.lexicon.terms, TERM_WEIGHT))
-        for table, weight in tables:
+        found: tuple[list[str], list[str]] = ([], [])
+        for table, out in zip((self.lexicon.terms, self.lexicon.actions), found, strict=True):
             for word, formal in table.items():
                 if len(word) < 2:
                     continue
                 if word in text or (len(word) >= 3 and self._spoken(word) in spoken):
-                    extra.extend((f, weight) for f in formal if f not in text)
-        return extra
+                    out.extend(f for f in formal if f not in text)
+        return found
 
     def _spoken(self, word: str) -> str:
         cached = self._pinyin_cache.get(word)
@@ -228,13 +226,16 @@ class ItemIndex:
     def search(self, text: str, limit: int = 10) -> Resolution:
         query = normalize_message(text)
         q: Features = self.features(query)
+        terms, actions = self.expand(query)
+        worded = mainland_wording(text, query)  # 開計程車 → 开出租车, alongside 开计程车
         expansion: dict[str, float] = {}
-        for term, weight in self.expand(query):
-            for feature in self.features(term):
+        for words, weight in (
+            (terms, TERM_WEIGHT),
+            (actions, ACTION_WEIGHT),
+            ([worded], WORDING_WEIGHT),
+        ):
+            for feature in (f for word in words if word for f in self.features(word)):
                 expansion[feature] = max(expansion.get(feature, 0.0), weight)
-        worded = mainland_wording(text)  # 開計程車 → 开出租车, alongside 开计程车
-        for feature in self.features(worded) if worded else ():
-            expansion[feature] = max(expansion.get(feature, 0.0), WORDING_WEIGHT)
         for feature, weight in expansion.items():
             if feature not in q:  # a lexicon term adds what the citizen's words lack, at a discount
                 q[feature] += weight
@@ -261,7 +262,7 @@ class ItemIndex:
         ]
         rivals = _rivals(candidates, [matched[i] for i, _ in ranked])
         told = _tell_siblings(
-            candidates, [self.docs[i].words for i, _ in ranked], self._said(query)
+            candidates, [self.docs[i].words for i, _ in ranked], (self._chars(query), actions)
         )
         if told is not None:
             order, siblings, leaders = told
@@ -274,12 +275,10 @@ class ItemIndex:
             decision = "none"  # only generic words matched (申请, 登记, 办理 …)
         return Resolution(candidates, decision, query, rivals)
 
-    def _said(self, query: str) -> tuple[set[str], list[str]]:
-        """The characters the citizen said (minus filler), and the actions the lexicon reads
-        into their words (丢了 → 补领)."""
+    def _chars(self, query: str) -> set[str]:
+        """The characters the citizen said, minus one-character filler (办, 要, 的 …)."""
         stop = {w for w in self.lexicon.stopwords if len(w) == 1}
-        chars = {ch for ch in query if "\u4e00" <= ch <= "\u9fff" and ch not in stop}
-        return chars, [formal for formal, _ in self.expand(query, actions_only=True)]
+        return {ch for ch in query if "\u4e00" <= ch <= "\u9fff" and ch not in stop}
 
     def _evidence(self, matched: dict[str, float]) -> float:
         """How much of a match rests on specific words rather than generic ones."""

@@ -77,13 +77,14 @@ def _tw2sp() -> Any:
     return OpenCC("tw2sp")
 
 
-def mainland_wording(text: str) -> str:
+def mainland_wording(text: str, normalized: str | None = None) -> str:
     """``text`` in simplified characters with Taiwan wording turned into mainland wording
     (計程車 → 出租车, 網路 → 网络, 影印 → 复印), or ``""`` when that changes nothing beyond
-    :func:`normalize_message`. Only a hint: OpenCC's phrase table also turns 檔案 into 文件,
-    which is wrong for 人事档案, so the resolver adds these words and never replaces.
+    :func:`normalize_message` (pass its result as ``normalized`` when you have it). Only a
+    hint: OpenCC's phrase table also turns 檔案 into 文件, which is wrong for 人事档案, so the
+    resolver adds these words and never replaces.
     """
-    plain = normalize_message(text)
+    plain = normalize_message(text) if normalized is None else normalized
     worded = " ".join(_tw2sp().convert(to_halfwidth(text or "")).split())
     return worded if worded != plain else ""
 

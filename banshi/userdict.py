@@ -69,10 +69,30 @@ def write_user_dict(session: Session, lexicon: Lexicon, directory: Path) -> Path
     return target
 
 
+def dictionary_files(directory: Path) -> list[Path]:
+    """The files jieba loads from a dictionary directory (Rasa's ``JiebaTokenizer`` reads
+    every file in it): all but dot files, such as a half-written ``.banshi_userdict…tmp``."""
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*") if p.is_file() and not p.name.startswith("."))
+
+
 def dictionary_hash(directory: Path) -> str:
-    """A fingerprint of the dictionaries, so training can tell when the model is stale."""
+    """A fingerprint of the dictionaries' names and contents: training (the model's stamp)
+    and the Rasa components (their cache keys) tell from it that the model is stale."""
     digest = hashlib.sha256()
-    for path in sorted(directory.glob("*.txt")):
+    for path in dictionary_files(directory):
         digest.update(path.name.encode())
+        digest.update(b"\0")
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def read_dictionary_words(directory: Path) -> set[str]:
+    """The words of every dictionary file in ``directory`` (jieba's ``word [freq] [tag]``)."""
+    words: set[str] = set()
+    for path in dictionary_files(directory):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.split():
+                words.add(line.split()[0])
+    return words

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -36,20 +35,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-
-def dictionary_files(directory: Path) -> list[Path]:
-    """The files ``JiebaTokenizer`` loads: everything in the directory except dot files."""
-    return sorted(p for p in directory.glob("*") if p.is_file())
-
-
-def directory_fingerprint(directory: Path) -> str:
-    """A hash of every dictionary file's name and content."""
-    digest = hashlib.sha256()
-    for path in dictionary_files(directory):
-        digest.update(path.name.encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+from banshi.userdict import dictionary_hash, read_dictionary_words
 
 
 def _require_directory(dictionary_path: str | None) -> None:
@@ -87,7 +73,7 @@ class BanshiJiebaTokenizer(JiebaTokenizer):
         if dictionary_path is None:
             return None
         path = Path(dictionary_path)
-        return directory_fingerprint(path) if path.is_dir() else "missing"
+        return dictionary_hash(path) if path.is_dir() else "missing"
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         import jieba
@@ -253,13 +239,8 @@ class NoveltyFeaturizer(SparseFeaturizer, GraphComponent):
         from banshi.lexicon import cached_lexicon
         from banshi.settings import load_settings
 
-        service: set[str] = set()
         dictionary_path = self._config.get("dictionary_path")
-        if dictionary_path and Path(dictionary_path).is_dir():
-            for path in dictionary_files(Path(dictionary_path)):
-                for line in path.read_text(encoding="utf-8").splitlines():
-                    if line.split():
-                        service.add(line.split()[0])
+        service = read_dictionary_words(Path(dictionary_path)) if dictionary_path else set()
         counts: dict[str, int] = {}
         for example in training_data.training_examples:
             for word in {t.text for t in example.get(TOKENS_NAMES[TEXT]) or []}:
