@@ -98,6 +98,11 @@ SIBLING_SHARED = 3  # names sharing a substring this long are siblings ...
 SIBLING_RATIO = 0.5  # ... when both score at least this share of the best
 SIBLING_MIN = 1.0  # evidence below this says nothing (1.0: one character only one sibling has)
 SIBLING_MARGIN = 0.5  # a sibling this far behind the most-evidenced one is out of the running
+SIBLING_READ = 0.5  # a character the lexicon read into the citizen's words counts half ...
+SIBLING_DONE = 0.25  # ... and one in a clause about what they already did (已经挂失了) a quarter
+# A clause saying something is already done: 已经挂失了, 之前登记过, 早就办了.
+_DONE = re.compile(r"已经|早就|早已|之前|以前|已|过了|完了")
+_CLAUSES = re.compile(r"[，,。.！!？?；;、\s]+")
 
 
 @dataclass
@@ -165,6 +170,14 @@ class ItemIndex:
             f: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for f, p in self.postings.items()
         }
         self.avg_length = sum(d.length for d in self.docs) / n if self.docs else 1.0
+        # What items are called, by sound: a homophone typo (护找, 结昏证) finds its word.
+        self.sounds: dict[str, set[str]] = defaultdict(set)
+        named = {f[2:] for f in self.naming if f.startswith("w:")}
+        for word in named.union(*(doc.words for doc in self.docs)):
+            if 2 <= len(word) <= 4:
+                syllables = _pinyin(word)
+                if len(syllables) == len(word):
+                    self.sounds[" ".join(syllables)].add(word)
 
     def _add_words(self, words: Iterable[str]) -> None:
         for word in words:
@@ -217,6 +230,31 @@ class ItemIndex:
                     out.extend(f for f in formal if f not in text)
         return found
 
+    def misheard(self, query: str) -> list[str]:
+        """Words that name items which the citizen typed by sound (护找 → 护照, 结昏证 → 结婚证).
+
+        Only runs of 2–4 characters made of whole jieba words that are no word themselves
+        count: 事业 is a word and never becomes 失业, and 定律是 never gives 律师.
+        """
+        found: list[str] = []
+        for run in re.findall(r"[\u4e00-\u9fff]{2,}", query):
+            syllables = lazy_pinyin(run)
+            if len(syllables) != len(run):
+                continue
+            bounds, at = {0}, 0
+            for word in self.tokenizer.lcut(run, HMM=False):
+                at += len(word)
+                bounds.add(at)
+            for n in (2, 3, 4):
+                for i in range(len(run) - n + 1):
+                    piece = run[i : i + n]
+                    if i not in bounds or i + n not in bounds or self.tokenizer.FREQ.get(piece):
+                        continue
+                    for word in self.sounds.get(" ".join(syllables[i : i + n]), ()):
+                        if word != piece and word not in found:
+                            found.append(word)
+        return found
+
     def _spoken(self, word: str) -> str:
         cached = self._pinyin_cache.get(word)
         if cached is None:
@@ -233,6 +271,7 @@ class ItemIndex:
             (terms, TERM_WEIGHT),
             (actions, ACTION_WEIGHT),
             ([worded], WORDING_WEIGHT),
+            (self.misheard(query), WORDING_WEIGHT),
         ):
             for feature in (f for word in words if word for f in self.features(word)):
                 expansion[feature] = max(expansion.get(feature, 0.0), weight)
@@ -262,7 +301,7 @@ class ItemIndex:
         ]
         rivals = _rivals(candidates, [matched[i] for i, _ in ranked])
         told = _tell_siblings(
-            candidates, [self.docs[i].words for i, _ in ranked], (self._chars(query), actions)
+            candidates, [self.docs[i].words for i, _ in ranked], self._said(query, actions)
         )
         if told is not None:
             order, siblings, leaders = told
@@ -270,15 +309,40 @@ class ItemIndex:
             candidates = [candidates[k] for k in order]
             rivals = [r for r in rivals if r.task_code not in siblings]
             rivals += [c for c in candidates[1:] if c.task_code in leaders]
+            # A sibling promoted from far behind does not pass an item that fits the citizen's
+            # words better: the family may be the wrong one, so the assistant asks.
+            passed = next(
+                (
+                    k
+                    for k, c in enumerate(candidates)
+                    if c.task_code not in siblings and c.score > candidates[0].score
+                ),
+                None,
+            )
+            if passed is not None:
+                ranked.insert(0, ranked.pop(passed))
+                candidates.insert(0, candidates.pop(passed))
+                rivals = [c for c in candidates[1:] if c.task_code in leaders]
         decision = _decide(candidates, rivals)
         if decision != "none" and self._evidence(matched[ranked[0][0]]) < MIN_EVIDENCE:
             decision = "none"  # only generic words matched (申请, 登记, 办理 …)
         return Resolution(candidates, decision, query, rivals)
 
-    def _chars(self, query: str) -> set[str]:
-        """The characters the citizen said, minus one-character filler (办, 要, 的 …)."""
+    def _said(self, query: str, actions: list[str]) -> tuple[dict[str, float], list[str]]:
+        """How strongly the citizen said each character, for telling siblings apart.
+
+        Their own characters count 1, those in a clause about something already done
+        (社保卡已经挂失了，补卡去哪) count ``SIBLING_DONE``: what they did is not what they ask
+        for. One-character filler (办, 要, 的 …) does not count.
+        """
         stop = {w for w in self.lexicon.stopwords if len(w) == 1}
-        return {ch for ch in query if "\u4e00" <= ch <= "\u9fff" and ch not in stop}
+        said: dict[str, float] = {}
+        for clause in _CLAUSES.split(query):
+            weight = SIBLING_DONE if _DONE.search(clause) else 1.0
+            for ch in clause:
+                if "\u4e00" <= ch <= "\u9fff" and ch not in stop:
+                    said[ch] = max(said.get(ch, 0.0), weight)
+        return said, actions
 
     def _evidence(self, matched: dict[str, float]) -> float:
         """How much of a match rests on specific words rather than generic ones."""
@@ -307,7 +371,7 @@ def _rivals(candidates: list[Candidate], matched: list[dict[str, float]]) -> lis
 def _tell_siblings(
     candidates: list[Candidate],
     names: list[tuple[str, ...]],
-    said: tuple[set[str], list[str]],
+    said: tuple[dict[str, float], list[str]],
 ) -> tuple[list[int], set[str], set[str]] | None:
     """Order the best candidate's siblings by what the query says about their differences.
 
@@ -346,10 +410,12 @@ def _tell_siblings(
     chars_said, actions = said
     evidence = {}
     for k, chars in parts.items():
+        hit = {ch: chars_said[ch] for ch in chars if ch in chars_said}
         # an action counts only where its whole word is in the name (申请 says nothing of 申领)
-        hit = chars & chars_said
-        hit.update(*(set(a) & chars for a in actions if a in texts[k]))
-        evidence[k] = sum(1 / holders[ch] for ch in hit)
+        for action in (a for a in actions if a in texts[k]):
+            for ch in set(action) & chars:
+                hit[ch] = max(hit.get(ch, 0.0), SIBLING_READ)
+        evidence[k] = sum(weight / holders[ch] for ch, weight in hit.items())
     top = max(evidence.values())
     if top < SIBLING_MIN:
         leaders = sorted(shared)  # nothing said about what sets them apart

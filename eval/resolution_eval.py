@@ -75,9 +75,29 @@ def evaluate(questions: list[dict], resolver: Resolver, engine, show: str | None
         stats["none"] += result.decision == "none"
         if show == split and not hit1:
             print(
-                f"[miss] {q['text']} -> {result.decision} {[(c.name, c.score) for c in result.candidates[:3]]}"
+                f"[miss] {q['text']} -> {result.decision} "
+                f"{[(c.name, c.score) for c in result.candidates[:3]]} expected {sorted(expect)}"
             )
     return rows
+
+
+def out_of_scope_given_an_item(resolver: Resolver, engine) -> tuple[list[tuple[str, str]], int]:  # type: ignore[no-untyped-def]
+    """The out_of_scope training messages the resolver would answer with an item: the
+    assistant must say "nothing fits" to 黑洞是什么, not guess an item."""
+    texts: list[str] = []
+    for path in sorted((ROOT / "nlu_data").glob("*.yml")):
+        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
+            if block.get("intent") == "out_of_scope":
+                texts += [
+                    line[2:].strip() for line in block["examples"].splitlines() if line.strip()
+                ]
+    given = []
+    for text in texts:
+        with session_scope(engine) as session:
+            result = resolver.resolve(session, text)
+        if result.decision != "none" and result.best:
+            given.append((text, result.best.name))
+    return given, len(texts)
 
 
 def main() -> int:
@@ -105,6 +125,7 @@ def main() -> int:
         started = time.perf_counter()
         rows = evaluate(main_set, resolver, engine, args.show_errors)
         elapsed = time.perf_counter() - started
+        off_topic = out_of_scope_given_an_item(resolver, engine)
         run_sync(str(DEMO / "delta-20261120.jsonl"), engine, settings)
         delta_rows = evaluate(delta_set, resolver, engine, args.show_errors)
 
@@ -128,6 +149,13 @@ def main() -> int:
     print(
         f"delta-only item, answered right after syncing the delta (no retraining): "
         f"{d['top1']}/{d['n']}"
+    )
+    print(
+        f"out-of-scope messages (nlu_data) the resolver gives an item: "
+        f"{len(off_topic[0])} of {off_topic[1]}"
+        + "".join(
+            f"\n  {text} -> {name}" for text, name in off_topic[0][: 30 if args.show_errors else 0]
+        )
     )
     print(f"resolution time: {elapsed / max(len(main_set), 1) * 1000:.2f} ms per question (mean)")
     return 0

@@ -13,7 +13,10 @@ from banshi.text import mainland_wording
 
 BIRTH_FIRST = "11139900MB1A00080B3002023004001"  # 出生医学证明首次签发 (five aliases)
 BIRTH_AGAIN = "11139900MB1A00080B3002023004002"  # 出生医学证明补发换发 (none)
-CARD = "11139900MB1A00030E3002016001"  # 社会保障卡 申领 001 / 挂失 002 / 补领换领 003
+CARD = "11139900MB1A00030E3002016001"  # 社会保障卡 申领 001 / 补领换领 002 / 挂失 003
+CARD_AGAIN, CARD_LOST = CARD + "002", CARD + "003"
+RETIREMENT = "11139900MB1A00030E3000516004000"  # 职工基本养老保险待遇申领（退休）
+PASSPORT = "11139900MB1A00010P3000111001000"  # 普通护照签发
 SOLE_SETUP, SOLE_CLOSE = "11139900MB1A00060M3000124001001", "11139900MB1A00060M3000124001003"
 TAXI = "11139900MB1A00140R3000119015000"  # 出租汽车驾驶员从业资格证核发
 
@@ -65,3 +68,41 @@ def test_taiwan_wording_is_understood(resolve) -> None:  # type: ignore[no-untyp
     assert result.best and result.best.task_code == TAXI
     # The hint adds, it never replaces: 人事檔案 keeps 档案 (OpenCC would say 文件).
     assert "档案" in resolve("人事檔案怎麼轉").query
+
+
+def test_what_the_citizen_already_did_is_not_what_they_ask_for(resolve) -> None:  # type: ignore[no-untyped-def]
+    assert resolve("社保卡要挂失").best.task_code == CARD_LOST  # type: ignore[union-attr]
+    # 挂失 is in a clause about something done: the 补 of the question decides.
+    result = resolve("社保卡之前已经挂失了，现在想补一张")
+    assert result.best and result.best.task_code == CARD_AGAIN
+
+
+def test_actions_the_lexicon_reads_in_count_less_than_words_said(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 被偷 reads as both 补领 and 挂失; the 补 the citizen typed puts 补领换领 first.
+    assert resolve("社保卡被人偷了，补办一张").best.task_code == CARD_AGAIN  # type: ignore[union-attr]
+
+
+def test_homophone_typos_of_item_words_are_heard(
+    resolve, catalog: Engine, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
+    resolver = Resolver(load_lexicon(settings.lexicon_path))
+    with session_scope(catalog) as session:
+        index = resolver.index(session)
+    assert "提取" in index.misheard("公积金题取要带啥")
+    assert "结婚登记" in index.misheard("结昏登记要带什么")
+    assert "失业" in index.misheard("湿业了")  # 湿业 is no word: heard as 失业
+    assert index.misheard("想干一番事业") == []  # 事业 is a word: never 失业
+    assert "律师" not in index.misheard("牛顿第一定律是什么")  # 律是 is no run of whole words
+    # Heard, 户找 finds 护照; by its characters alone nothing fits.
+    result = resolve("户找怎么办")
+    assert result.decision == "one"
+    assert result.best and result.best.task_code == PASSPORT
+
+
+def test_a_promoted_sibling_does_not_pass_an_item_that_fits_better(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 单位职工 fits 住房公积金个人账户设立登记 best; 退休 promotes its sibling 离退休提取住房公积金
+    # (8 points) — but 职工基本养老保险待遇申领（退休）(14 points) fits the words better.
+    result = resolve("我是单位职工，退休咋办")
+    assert result.best and result.best.task_code == RETIREMENT
+    assert result.decision == "ask"
+    assert "离退休提取住房公积金" in {c.name for c in result.options}
