@@ -324,7 +324,10 @@ class ItemIndex:
                 candidates.insert(0, candidates.pop(passed))
                 rivals = [c for c in candidates[1:] if c.task_code in leaders]
         decision = _decide(candidates, rivals)
-        if decision != "none" and self._evidence(matched[ranked[0][0]]) < MIN_EVIDENCE:
+        if (
+            decision != "none"
+            and self._evidence(matched[ranked[0][0]], self.docs[ranked[0][0]]) < MIN_EVIDENCE
+        ):
             decision = "none"  # only generic words matched (申请, 登记, 办理 …)
         return Resolution(candidates, decision, query, rivals)
 
@@ -344,10 +347,16 @@ class ItemIndex:
                     said[ch] = max(said.get(ch, 0.0), weight)
         return said, actions
 
-    def _evidence(self, matched: dict[str, float]) -> float:
-        """How much of a match rests on specific words rather than generic ones."""
+    def _evidence(self, matched: dict[str, float], doc: _Doc) -> float:
+        """How much of a match rests on specific words rather than generic ones, and on what
+        the item is called rather than what its conditions and FAQs happen to mention: 家里 in
+        a 低保 condition does not make 家里下水道堵了 a 低保 question."""
         limit = max(3, GENERIC_SHARE * len(self.docs))
-        return sum(w for f, w in matched.items() if self.naming.get(f, 0) <= limit)
+        return sum(
+            w * min(1.0, doc.features[f] / NAMING_WEIGHT)
+            for f, w in matched.items()
+            if self.naming.get(f, 0) <= limit
+        )
 
 
 def _rivals(candidates: list[Candidate], matched: list[dict[str, float]]) -> list[Candidate]:

@@ -106,3 +106,9 @@ def test_a_promoted_sibling_does_not_pass_an_item_that_fits_better(resolve) -> N
     assert result.best and result.best.task_code == RETIREMENT
     assert result.decision == "ask"
     assert "离退休提取住房公积金" in {c.name for c in result.options}
+
+
+def test_a_word_only_an_items_conditions_mention_is_not_enough(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 家里 / 上班 appear in some item's conditions or FAQs, never in what an item is called.
+    for text in ("家里来客人了怎么招待", "上班路上堵车怎么办"):
+        assert resolve(text).decision == "none", text
