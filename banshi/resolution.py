@@ -429,7 +429,10 @@ def _tell_siblings(
     if top < SIBLING_MIN:
         leaders = sorted(shared)  # nothing said about what sets them apart
     else:
-        leaders = sorted(k for k in shared if evidence[k] > top - SIBLING_MARGIN)
+        leaders = sorted(
+            (k for k in shared if evidence[k] > top - SIBLING_MARGIN),
+            key=lambda k: (-evidence[k], k),
+        )
     slots = sorted(shared)
     order = list(range(len(candidates)))
     for slot, k in zip(slots, [*leaders, *(k for k in slots if k not in leaders)], strict=True):

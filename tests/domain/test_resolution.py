@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 
 from banshi.db import session_scope
 from banshi.lexicon import load_lexicon
-from banshi.resolution import Resolution, Resolver, _common
+from banshi.resolution import Candidate, Resolution, Resolver, _common, _tell_siblings
 from banshi.settings import Settings
 from banshi.text import mainland_wording
 
@@ -112,3 +112,16 @@ def test_a_word_only_an_items_conditions_mention_is_not_enough(resolve) -> None:
     # 家里 / 上班 appear in some item's conditions or FAQs, never in what an item is called.
     for text in ("家里来客人了怎么招待", "上班路上堵车怎么办"):
         assert resolve(text).decision == "none", text
+
+
+def test_siblings_asked_about_are_listed_by_what_the_citizen_said() -> None:
+    lost = Candidate("LOST", "居民身份证挂失申报", "1", 10.0)
+    again = Candidate("AGAIN", "居民身份证补领", "1", 9.0)
+    names = [("居民", "身份证", "挂失", "申报"), ("居民", "身份证", "补领")]
+    # 补 typed (1.0); 挂, 失 and 报 in a clause about what is already done (0.25 each)
+    said = {"补": 1.0, "挂": 0.25, "失": 0.25, "报": 0.25}
+    told = _tell_siblings([lost, again], names, (said, []))
+    assert told is not None
+    order, siblings, leaders = told
+    assert siblings == leaders == {"LOST", "AGAIN"}  # 1.0 against 0.75: too close to choose
+    assert order == [1, 0]  # ... but the one with more said for it comes first
