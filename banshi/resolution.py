@@ -102,6 +102,12 @@ SIBLING_READ = 0.5  # a character the lexicon read into the citizen's words coun
 SIBLING_DONE = 0.25  # ... and one in a clause about what they already did (已经挂失了) a quarter
 # A clause saying something is already done: 已经挂失了, 之前登记过, 早就办了.
 _DONE = re.compile(r"已经|早就|早已|之前|以前|已|过了|完了")
+# A question about which items to do: 要办哪些手续, 能申请啥补助, 要办什么证件.
+# Not 要带什么证件 or 需要啥证明: those ask what to bring for one item.
+_WHICH = re.compile(
+    r"(办|申请|申领|领)(点|些)?(啥|什么|哪些|哪几[个样项])(证|证件|手续|补助|补贴|业务|事项)"
+)
+WHICH_RATIO = 0.5
 _CLAUSES = re.compile(r"[，,。.！!？?；;、\s]+")
 
 
@@ -323,6 +329,9 @@ class ItemIndex:
                 ranked.insert(0, ranked.pop(passed))
                 candidates.insert(0, candidates.pop(passed))
                 rivals = [c for c in candidates[1:] if c.task_code in leaders]
+        if _WHICH.search(query) and candidates and candidates[0].score >= MIN_SCORE:
+            # "要办哪些手续" asks which items: offer the ones that fit, do not pick one
+            rivals = [c for c in candidates[1:4] if c.score >= WHICH_RATIO * candidates[0].score]
         decision = _decide(candidates, rivals)
         if (
             decision != "none"

@@ -125,3 +125,12 @@ def test_siblings_asked_about_are_listed_by_what_the_citizen_said() -> None:
     order, siblings, leaders = told
     assert siblings == leaders == {"LOST", "AGAIN"}  # 1.0 against 0.75: too close to choose
     assert order == [1, 0]  # ... but the one with more said for it comes first
+
+
+def test_asking_which_items_to_do_is_answered_with_a_choice(resolve) -> None:  # type: ignore[no-untyped-def]
+    which = resolve("残疾人能申请什么补贴")
+    assert which.decision == "ask" and len(which.options) >= 2
+    # what to bring for one item is not a question about which items
+    bring = resolve("办护照要带什么证件")
+    assert bring.decision == "one"
+    assert bring.best and bring.best.task_code == PASSPORT
