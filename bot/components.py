@@ -178,9 +178,12 @@ class NoveltyFeaturizer(SparseFeaturizer, GraphComponent):
     send them to whichever intent owns the frame. This featurizer tells DIET, per token:
 
     * service: a word of the catalog's jieba dictionary (item names, aliases, the lexicon);
-    * familiar: a word used in at least ``min_examples`` training examples, or a stop word;
+    * familiar: a word used in at least ``min_examples`` in-scope training examples, or a stop
+      word;
     * novel: anything else — a word seen once in training counts as novel too, so the model
-      learns during training what novel words look like at inference.
+      learns during training what novel words look like at inference, and so does a word only
+      out-of-scope examples use (做饭, 黑洞): being taught that 黑洞是什么 is out of scope does not
+      make 黑洞 a word of the assistant's.
 
     The vocabulary is fixed at training; the dictionary is part of the fingerprint, so a new
     catalog retrains (as for the tokenizer).
@@ -195,6 +198,7 @@ class NoveltyFeaturizer(SparseFeaturizer, GraphComponent):
             **SparseFeaturizer.get_default_config(),
             "dictionary_path": None,
             "min_examples": 2,
+            "out_of_scope_intent": "out_of_scope",
         }
 
     @classmethod
@@ -242,7 +246,10 @@ class NoveltyFeaturizer(SparseFeaturizer, GraphComponent):
         dictionary_path = self._config.get("dictionary_path")
         service = read_dictionary_words(Path(dictionary_path)) if dictionary_path else set()
         counts: dict[str, int] = {}
+        outside = self._config.get("out_of_scope_intent")
         for example in training_data.training_examples:
+            if outside and example.get(INTENT) == outside:
+                continue
             for word in {t.text for t in example.get(TOKENS_NAMES[TEXT]) or []}:
                 counts[word] = counts.get(word, 0) + 1
         minimum = int(self._config["min_examples"])

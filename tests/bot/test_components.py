@@ -77,6 +77,9 @@ def test_novelty_marks_catalog_familiar_and_novel_words_and_survives_a_reload(
     examples = [
         Message(data={"text": text, "intent": "ask_materials"})
         for text in ["护照要带什么材料", "身份证要带什么材料", "户口本要带什么材料", "天气"]
+    ] + [
+        Message(data={"text": text, "intent": "out_of_scope"})
+        for text in ["黑洞是什么", "黑洞有多大"]
     ]
     data = tokenizer.process_training_data(TrainingData(examples))
     (tmp_path / "storage").mkdir(exist_ok=True)
@@ -94,7 +97,8 @@ def test_novelty_marks_catalog_familiar_and_novel_words_and_survives_a_reload(
     assert featurizer.kind("护照") == service  # from the catalog's dictionary
     assert featurizer.kind("材料") == familiar  # in 2+ training examples
     assert featurizer.kind("天气") == novel  # in one example only: novel, as at inference
-    assert featurizer.kind("黑洞") == novel  # never seen
+    assert featurizer.kind("黑洞") == novel  # only out-of-scope examples use it
+    assert featurizer.kind("火星") == novel  # never seen
     assert featurizer.kind("2") == familiar and featurizer.kind("？") == familiar
 
     loaded = NoveltyFeaturizer.load(config, storage, resource, context)
