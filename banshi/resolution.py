@@ -101,7 +101,7 @@ SIBLING_MARGIN = 0.5  # a sibling this far behind the most-evidenced one is out 
 SIBLING_READ = 0.5  # a character the lexicon read into the citizen's words counts half ...
 SIBLING_DONE = 0.25  # ... and one in a clause about what they already did (已经挂失了) a quarter
 # A clause saying something is already done: 已经挂失了, 之前登记过, 早就办了.
-_DONE = re.compile(r"已经|早就|早已|之前|以前|已|过了|完了")
+_DONE = re.compile(r"已|早就|之前|以前|过了|完了")  # 已 covers 已经 and 早已
 # A question about which items to do: 要办哪些手续, 能申请啥补助, 要办什么证件.
 # Not 要带什么证件 or 需要啥证明: those ask what to bring for one item.
 _WHICH = re.compile(
@@ -126,6 +126,7 @@ class ItemIndex:
 
     def __init__(self, items: Iterable[Item], lexicon: Lexicon) -> None:
         self.lexicon = lexicon
+        self._filler = {w for w in lexicon.stopwords if len(w) == 1}  # 办, 要, 的 …
         self._pinyin_cache: dict[str, str] = {}
         self.tokenizer = jieba.Tokenizer()  # private: jieba.dt is process-global (Rasa uses it)
         self.docs: list[_Doc] = []
@@ -347,12 +348,11 @@ class ItemIndex:
         (社保卡已经挂失了，补卡去哪) count ``SIBLING_DONE``: what they did is not what they ask
         for. One-character filler (办, 要, 的 …) does not count.
         """
-        stop = {w for w in self.lexicon.stopwords if len(w) == 1}
         said: dict[str, float] = {}
         for clause in _CLAUSES.split(query):
             weight = SIBLING_DONE if _DONE.search(clause) else 1.0
             for ch in clause:
-                if "\u4e00" <= ch <= "\u9fff" and ch not in stop:
+                if "\u4e00" <= ch <= "\u9fff" and ch not in self._filler:
                     said[ch] = max(said.get(ch, 0.0), weight)
         return said, actions
 

@@ -14,13 +14,10 @@ import argparse
 import asyncio
 import os
 import random
-import re
 import sys
 import tempfile
 import time
 from pathlib import Path
-
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -33,24 +30,10 @@ from banshi.settings import load_settings  # noqa: E402
 from banshi.text import normalize_message  # noqa: E402
 from banshi.training import model_path  # noqa: E402
 from catalog_sync.service import run_sync  # noqa: E402
+from eval.nlu_examples import training_texts  # noqa: E402
 
 TARGET_P95_MS = 50.0
 DEMO = ROOT / "demo" / "catalog"
-_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-
-
-def training_texts() -> list[str]:
-    """Every intent example in nlu_data/, annotations removed."""
-    texts = []
-    for path in sorted((ROOT / "nlu_data").glob("*.yml")):
-        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu") or []:
-            if "intent" not in block:
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    texts.append(_ANNOTATION.sub(r"\1", line[2:]).strip())
-    return [t for t in texts if t]
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -26,6 +26,7 @@ from banshi.lexicon import load_lexicon  # noqa: E402
 from banshi.resolution import Resolver  # noqa: E402
 from banshi.settings import load_settings  # noqa: E402
 from catalog_sync.service import run_sync  # noqa: E402
+from eval.nlu_examples import training_texts  # noqa: E402
 
 DEMO = ROOT / "demo" / "catalog"
 
@@ -84,13 +85,7 @@ def evaluate(questions: list[dict], resolver: Resolver, engine, show: str | None
 def out_of_scope_given_an_item(resolver: Resolver, engine) -> tuple[list[tuple[str, str]], int]:  # type: ignore[no-untyped-def]
     """The out_of_scope training messages the resolver would answer with an item: the
     assistant must say "nothing fits" to 黑洞是什么, not guess an item."""
-    texts: list[str] = []
-    for path in sorted((ROOT / "nlu_data").glob("*.yml")):
-        for block in yaml.safe_load(path.read_text(encoding="utf-8")).get("nlu", []):
-            if block.get("intent") == "out_of_scope":
-                texts += [
-                    line[2:].strip() for line in block["examples"].splitlines() if line.strip()
-                ]
+    texts = training_texts("out_of_scope")
     given = []
     for text in texts:
         with session_scope(engine) as session:
