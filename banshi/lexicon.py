@@ -19,6 +19,8 @@ class Lexicon:
     terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     actions: dict[str, tuple[str, ...]] = field(default_factory=dict)
     stopwords: frozenset[str] = frozenset()
+    # formal actions that presuppose an event (补领: a loss; 变更: a change; 注销: closing)
+    corrective: frozenset[str] = frozenset()
 
     def words(self) -> set[str]:
         """Every word of the lexicon, formal and colloquial, for the tokenizer."""
@@ -57,6 +59,9 @@ def load_lexicon(path: Path) -> Lexicon:
         terms=_invert(data.get("terms"), path, "terms"),
         actions=_invert(data.get("actions"), path, "actions"),
         stopwords=frozenset(str(w).strip() for w in stop if str(w).strip()),
+        corrective=frozenset(
+            str(w).strip() for w in data.get("corrective_actions") or [] if str(w).strip()
+        ),
     )
 
 

@@ -45,6 +45,14 @@ PINYIN_WEIGHT = 0.5
 TERM_WEIGHT = 0.3  # formal terms for colloquial nouns (二手房 → 存量房)
 WORDING_WEIGHT = 0.8  # mainland wording of Taiwan words (計程車 → 出租车)
 ACTION_WEIGHT = 0.6  # formal actions for colloquial verbs (丢了 → 补领): what tells items apart
+# Actions read into the citizen's words add at most this share of what their own words matched:
+# they tell items apart, they do not find one (刚出世的孩子上户口 reads as 首次申领, which must
+# not make 社会保障卡申领 the answer).
+ACTION_SHARE = 0.5
+# An item named for a corrective action (补证换证, 遗失补领, 变更, 注销) that the citizen does not
+# mention scores this much of its match: asking for a replacement or a change, people say so
+# (出生医学证明在哪领 is about 首次签发 before 补发换发).
+UNSAID_CORRECTIVE = 0.8
 K1 = 1.2
 B = 0.5
 
@@ -225,16 +233,22 @@ class ItemIndex:
         ``text`` (二手房 → 存量房; 丢了 → 补领).
 
         Words of 3+ characters also match by pinyin, so a homophone typo (失叶金) still finds
-        its term (失业金 → 失业保险金). One-character words never expand: too ambiguous.
+        its term (失业金 → 失业保险金). One-character words never expand: too ambiguous. A word
+        found only inside a longer one found too says nothing of its own (重新办一个 is not 新办).
         """
         spoken = " " + " ".join(_pinyin(text)) + " "
         found: tuple[list[str], list[str]] = ([], [])
         for table, out in zip((self.lexicon.terms, self.lexicon.actions), found, strict=True):
-            for word, formal in table.items():
-                if len(word) < 2:
+            hits = [
+                word
+                for word in table
+                if len(word) >= 2
+                and (word in text or (len(word) >= 3 and self._spoken(word) in spoken))
+            ]
+            for word in hits:
+                if any(word != other and word in other and other in text for other in hits):
                     continue
-                if word in text or (len(word) >= 3 and self._spoken(word) in spoken):
-                    out.extend(f for f in formal if f not in text)
+                out.extend(f for f in table[word] if f not in text)
         return found
 
     def misheard(self, query: str) -> list[str]:
@@ -282,10 +296,12 @@ class ItemIndex:
         ):
             for feature in (f for word in words if word for f in self.features(word)):
                 expansion[feature] = max(expansion.get(feature, 0.0), weight)
+        read_in = {f for word in actions for f in self.features(word) if f not in q}
         for feature, weight in expansion.items():
             if feature not in q:  # a lexicon term adds what the citizen's words lack, at a discount
                 q[feature] += weight
         scores: dict[int, float] = defaultdict(float)
+        acted: dict[int, float] = defaultdict(float)  # of which from actions read into the words
         matched: dict[int, dict[str, float]] = defaultdict(dict)
         for feature, qtf in q.items():
             postings = self.postings.get(feature)
@@ -297,7 +313,20 @@ class ItemIndex:
                 norm = K1 * (1 - B + B * self.docs[i].length / self.avg_length)
                 gain = qweight * idf * tf * (K1 + 1) / (tf + norm)
                 scores[i] += gain
+                if feature in read_in:
+                    acted[i] += gain
                 matched[i][feature] = qweight * idf
+        for i, gain in acted.items():
+            rest = scores[i] - gain
+            scores[i] = rest + min(gain, ACTION_SHARE * rest)
+        said = self._said(query, actions)
+        matches = dict(scores)  # before the corrective discount: siblings are judged on these
+        # 补 of 补证, 换 of 换证: the first character carries the action (证 is the object's)
+        heard = set(said[0]).union(*actions)
+        for i in scores:
+            corrective = [w for w in self.docs[i].words if w in self.lexicon.corrective]
+            if corrective and not any(w[0] in heard for w in corrective):
+                scores[i] *= UNSAID_CORRECTIVE
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
         ranked = [
             (i, s) for i, s in ranked if self.docs[i].state != STATE_CANCELLED or s >= MIN_SCORE * 2
@@ -308,7 +337,10 @@ class ItemIndex:
         ]
         rivals = _rivals(candidates, [matched[i] for i, _ in ranked])
         told = _tell_siblings(
-            candidates, [self.docs[i].words for i, _ in ranked], self._said(query, actions)
+            candidates,
+            [self.docs[i].words for i, _ in ranked],
+            [matches[i] for i, _ in ranked],
+            said,
         )
         if told is not None:
             order, siblings, leaders = told
@@ -389,12 +421,14 @@ def _rivals(candidates: list[Candidate], matched: list[dict[str, float]]) -> lis
 def _tell_siblings(
     candidates: list[Candidate],
     names: list[tuple[str, ...]],
+    matches: list[float],
     said: tuple[dict[str, float], list[str]],
 ) -> tuple[list[int], set[str], set[str]] | None:
     """Order the best candidate's siblings by what the query says about their differences.
 
-    Siblings are the candidates scoring at least ``SIBLING_RATIO`` of the best whose names share
-    a run of whole words of ``SIBLING_SHARED``+ characters with the best's (居民身份证, not the
+    Siblings are the candidates matching at least ``SIBLING_RATIO`` of the best's match (before
+    the discount for an unsaid corrective action, so 挂失 stays a sibling of 首次申领 when
+    neither is asked about) whose names share a run of whole words of ``SIBLING_SHARED``+ characters with the best's (居民身份证, not the
     证换领 that 残疾人证换领补办 and 居民身份证换领 happen to share). Each sibling's distinguishing
     part is its name without the part all siblings share; a character the citizen said (or the
     lexicon read into their words) counts 1 / (the number of siblings whose parts have it), so
@@ -407,11 +441,10 @@ def _tell_siblings(
     """
     if len(candidates) < 2 or candidates[0].score < MIN_SCORE:
         return None
-    best = candidates[0]
     shared: dict[int, str] = {}
-    for k, candidate in enumerate(candidates[:6]):
-        if k and candidate.score < SIBLING_RATIO * best.score:
-            break
+    for k in range(min(6, len(candidates))):
+        if k and matches[k] < SIBLING_RATIO * matches[0]:
+            continue
         common = _common(names[0], names[k]) if k else "".join(names[0])
         if len(common) >= SIBLING_SHARED:
             shared[k] = common

@@ -7,7 +7,7 @@ from sqlalchemy.engine import Engine
 
 from banshi.db import session_scope
 from banshi.lexicon import load_lexicon
-from banshi.resolution import Candidate, Resolution, Resolver, _common, _tell_siblings
+from banshi.resolution import Candidate, ItemIndex, Resolution, Resolver, _common, _tell_siblings
 from banshi.settings import Settings
 from banshi.text import mainland_wording
 
@@ -19,6 +19,7 @@ RETIREMENT = "11139900MB1A00030E3000516004000"  # 职工基本养老保险待遇
 PASSPORT = "11139900MB1A00010P3000111001000"  # 普通护照签发
 SOLE_SETUP, SOLE_CLOSE = "11139900MB1A00060M3000124001001", "11139900MB1A00060M3000124001003"
 TAXI = "11139900MB1A00140R3000119015000"  # 出租汽车驾驶员从业资格证核发
+BIRTH_REGISTRATION = "11139900MB1A00010P3000711001001"  # 出生登记
 
 
 @pytest.fixture
@@ -120,7 +121,7 @@ def test_siblings_asked_about_are_listed_by_what_the_citizen_said() -> None:
     names = [("居民", "身份证", "挂失", "申报"), ("居民", "身份证", "补领")]
     # 补 typed (1.0); 挂, 失 and 报 in a clause about what is already done (0.25 each)
     said = {"补": 1.0, "挂": 0.25, "失": 0.25, "报": 0.25}
-    told = _tell_siblings([lost, again], names, (said, []))
+    told = _tell_siblings([lost, again], names, [10.0, 9.0], (said, []))
     assert told is not None
     order, siblings, leaders = told
     assert siblings == leaders == {"LOST", "AGAIN"}  # 1.0 against 0.75: too close to choose
@@ -134,3 +135,45 @@ def test_asking_which_items_to_do_is_answered_with_a_choice(resolve) -> None:  #
     bring = resolve("办护照要带什么证件")
     assert bring.decision == "one"
     assert bring.best and bring.best.task_code == PASSPORT
+
+
+def test_a_replacement_nobody_asked_for_ranks_below_a_first_issue(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 补发换发 presupposes a lost or damaged certificate, and nothing here says so; by its
+    # aliases alone it would come first.
+    first = resolve("出生医学证明在哪领")
+    assert first.decision == "ask"
+    assert [c.task_code for c in first.options] == [BIRTH_FIRST, BIRTH_AGAIN]
+    # said, it is not discounted
+    again = resolve("出生医学证明坏了在哪补")
+    assert again.best and again.best.task_code == BIRTH_AGAIN
+    # discounted siblings are still siblings: all three cards are offered, 申领 first
+    card = resolve("社保卡怎么办")
+    assert [c.task_code for c in card.options][0] == CARD + "001"
+    assert {c.task_code for c in card.options} == {CARD + "001", CARD_AGAIN, CARD_LOST}
+
+
+def test_actions_read_into_the_words_do_not_find_an_item(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 刚出生 / 刚出世 read as 首次申领 and 申领; that alone must not make 社会保障卡申领 or
+    # 居民身份证首次申领 the answer to a question about registering a birth.
+    for text in ("刚出世的孩子上户口", "孩子刚出生户口怎么上"):
+        result = resolve(text)
+        assert result.best and result.best.task_code == BIRTH_REGISTRATION, text
+
+
+def test_siblings_are_judged_on_their_match_before_the_corrective_discount() -> None:
+    again = Candidate("AGAIN", "居民身份证补领", "1", 20.0)
+    lost = Candidate("LOST", "居民身份证挂失申报", "1", 9.0)  # 0.8 × 11.25: 挂失 not said
+    names = [("居民", "身份证", "补领"), ("居民", "身份证", "挂失", "申报")]
+    told = _tell_siblings([again, lost], names, [20.0, 11.25], ({}, []))
+    assert told is not None
+    assert told[1] == told[2] == {"AGAIN", "LOST"}  # nothing said tells them apart: ask
+    # on discounted scores alone 挂失申报 would be no sibling and 补领 the answer
+    assert _tell_siblings([again, lost], names, [20.0, 9.0], ({}, [])) is None
+
+
+def test_the_longest_colloquial_word_found_decides_its_action(settings: Settings) -> None:
+    index = ItemIndex([], load_lexicon(settings.lexicon_path))
+    # 重新办一个 is a replacement; the 新办 inside it (a first issue) is not also read
+    assert index.expand("身份证重新办一个")[1] == ["补领"]
+    # 驾照丢了 names its own action (补证); the 丢了 inside it does not add 补领
+    assert index.expand("驾照丢了")[1] == ["补证"]
