@@ -113,6 +113,8 @@ def test_a_word_only_an_items_conditions_mention_is_not_enough(resolve) -> None:
     # 家里 / 上班 appear in some item's conditions or FAQs, never in what an item is called.
     for text in ("家里来客人了怎么招待", "上班路上堵车怎么办"):
         assert resolve(text).decision == "none", text
+    # 不会 of an alias (个人所得税APP不会操作) is a function word, not the item
+    assert resolve("你会不会下棋").decision == "none"
 
 
 def test_siblings_asked_about_are_listed_by_what_the_citizen_said() -> None:
