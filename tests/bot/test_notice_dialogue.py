@@ -26,7 +26,9 @@ def test_request_pick_situation_condition_then_the_notice(citizen: Citizen) -> N
     assert citizen.slot("pending_intent") == "request_notice"
     assert citizen.slot("notice_pending") is True
 
-    [situation] = citizen.say("2")  # 社会保障卡补领换领
+    # picked by its number in the list, whatever the order the resolver offered
+    [pick] = re.findall(r"(\d+)\. 社会保障卡补领换领", offered)
+    [situation] = citizen.say(pick)
     assert "【社会保障卡补领换领】" in situation and "1. 丢失补领" in situation
 
     [condition] = citizen.say("丢失补领")
