@@ -54,15 +54,17 @@ def load_lexicon(path: Path) -> Lexicon:
     if not path.exists():
         return Lexicon()
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    stop = data.get("stopwords") or []
     return Lexicon(
         terms=_invert(data.get("terms"), path, "terms"),
         actions=_invert(data.get("actions"), path, "actions"),
-        stopwords=frozenset(str(w).strip() for w in stop if str(w).strip()),
-        corrective=frozenset(
-            str(w).strip() for w in data.get("corrective_actions") or [] if str(w).strip()
-        ),
+        stopwords=_word_set(data.get("stopwords")),
+        corrective=_word_set(data.get("corrective_actions")),
     )
+
+
+def _word_set(section: list[object] | None) -> frozenset[str]:
+    """A YAML list of words (None when the section is missing) as a set of stripped words."""
+    return frozenset(str(w).strip() for w in section or [] if str(w).strip())
 
 
 @lru_cache(maxsize=4)

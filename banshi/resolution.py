@@ -127,6 +127,8 @@ class _Doc:
     features: dict[str, float] = field(default_factory=dict)  # feature -> weighted tf
     length: float = 0.0
     words: tuple[str, ...] = ()  # the name (without brackets) as jieba words
+    # first characters of the name's corrective actions (补 of 补证, 换 of 换证): what says them
+    corrective: frozenset[str] = frozenset()
 
 
 class ItemIndex:
@@ -161,7 +163,13 @@ class ItemIndex:
         ]
         self._add_words(words | {"".join(w) for w in name_words})
         for (item, fields), words_of_name in zip(raw_fields, name_words, strict=True):
-            doc = _Doc(item.task_code, item.name, item.state, words=words_of_name)
+            doc = _Doc(
+                item.task_code,
+                item.name,
+                item.state,
+                words=words_of_name,
+                corrective=frozenset(w[0] for w in words_of_name if w in lexicon.corrective),
+            )
             for field_name, texts in fields.items():
                 weight = FIELD_WEIGHTS[field_name]
                 for text in texts:
@@ -276,6 +284,9 @@ class ItemIndex:
                             found.append(word)
         return found
 
+    def _features_of(self, words: Iterable[str]) -> set[str]:
+        return {f for word in words if word for f in self.features(word)}
+
     def _spoken(self, word: str) -> str:
         cached = self._pinyin_cache.get(word)
         if cached is None:
@@ -287,16 +298,17 @@ class ItemIndex:
         q: Features = self.features(query)
         terms, actions = self.expand(query)
         worded = mainland_wording(text, query)  # 開計程車 → 开出租车, alongside 开计程车
+        read = self._features_of(actions)
         expansion: dict[str, float] = {}
-        for words, weight in (
-            (terms, TERM_WEIGHT),
-            (actions, ACTION_WEIGHT),
-            ([worded], WORDING_WEIGHT),
-            (self.misheard(query), WORDING_WEIGHT),
+        for features, weight in (
+            (self._features_of(terms), TERM_WEIGHT),
+            (read, ACTION_WEIGHT),
+            (self._features_of([worded]), WORDING_WEIGHT),
+            (self._features_of(self.misheard(query)), WORDING_WEIGHT),
         ):
-            for feature in (f for word in words if word for f in self.features(word)):
+            for feature in features:
                 expansion[feature] = max(expansion.get(feature, 0.0), weight)
-        read_in = {f for word in actions for f in self.features(word) if f not in q}
+        read_in = read - q.keys()  # what only the actions read into the words bring
         for feature, weight in expansion.items():
             if feature not in q:  # a lexicon term adds what the citizen's words lack, at a discount
                 q[feature] += weight
@@ -321,11 +333,9 @@ class ItemIndex:
             scores[i] = rest + min(gain, ACTION_SHARE * rest)
         said = self._said(query, actions)
         matches = dict(scores)  # before the corrective discount: siblings are judged on these
-        # 补 of 补证, 换 of 换证: the first character carries the action (证 is the object's)
         heard = set(said[0]).union(*actions)
         for i in scores:
-            corrective = [w for w in self.docs[i].words if w in self.lexicon.corrective]
-            if corrective and not any(w[0] in heard for w in corrective):
+            if self.docs[i].corrective and heard.isdisjoint(self.docs[i].corrective):
                 scores[i] *= UNSAID_CORRECTIVE
         ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
         ranked = [
@@ -428,8 +438,9 @@ def _tell_siblings(
 
     Siblings are the candidates matching at least ``SIBLING_RATIO`` of the best's match (before
     the discount for an unsaid corrective action, so 挂失 stays a sibling of 首次申领 when
-    neither is asked about) whose names share a run of whole words of ``SIBLING_SHARED``+ characters with the best's (居民身份证, not the
-    证换领 that 残疾人证换领补办 and 居民身份证换领 happen to share). Each sibling's distinguishing
+    neither is asked about) whose names share a run of whole words of ``SIBLING_SHARED``+
+    characters with the best's (居民身份证, not the 证换领 that 残疾人证换领补办 and 居民身份证换领
+    happen to share). Each sibling's distinguishing
     part is its name without the part all siblings share; a character the citizen said (or the
     lexicon read into their words) counts 1 / (the number of siblings whose parts have it), so
     补 (only 补领) outweighs 领 (申领, 换领, 补领). Scores do not decide between siblings: one
