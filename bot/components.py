@@ -21,6 +21,7 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.featurizers.sparse_featurizer.sparse_featurizer import SparseFeaturizer
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
@@ -316,4 +317,190 @@ class NoveltyFeaturizer(SparseFeaturizer, GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             self._featurize(message)
+        return messages
+
+
+def _two_columns(decisions: Any) -> Any:
+    """One decision value per class: a two-class LinearSVC gives one column (for its second)."""
+    decisions = np.asarray(decisions)
+    return np.column_stack([-decisions, decisions]) if decisions.ndim == 1 else decisions
+
+
+def _tokens_of(tokens: list[str]) -> list[str]:
+    """The analyzer of the word vectorizer: the message's jieba tokens as they are."""
+    return tokens
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentEnsemble(GraphComponent, IntentClassifier):
+    """A linear support-vector classifier over TF-IDF word and character n-grams, averaged with
+    DIET's intent ranking.
+
+    On two or three thousand short Chinese questions a linear model over n-grams is as good
+    a classifier as DIET and makes different mistakes (it keys on the exact characters, DIET
+    on learned similarities), so the average of the two is better than either. DIET keeps
+    the entities. The linear model's decision values become probabilities by a softmax whose
+    temperature is fitted at training (the one that makes 3-fold out-of-fold decisions on the
+    training data most likely), unless ``temperature`` sets it; ``weight`` is the linear
+    model's share of the combined confidence, which the FallbackClassifier after it reads as
+    usual.
+    """
+
+    FILENAME = "linear_intent.joblib"
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {"C": 1.0, "weight": 0.5, "temperature": None, "max_char_ngram": 3}
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        if not 0.0 <= float(config.get("weight", 0.5)) <= 1.0:
+            raise ValueError("LinearIntentEnsemble: weight must be between 0 and 1")
+        if config.get("temperature") is not None and float(config["temperature"]) <= 0.0:
+            raise ValueError("LinearIntentEnsemble: temperature must be positive")
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        return [JiebaTokenizer]
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        model: tuple[Any, Any, Any, float] | None = None,
+    ) -> None:
+        self._config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self._model = model
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> LinearIntentEnsemble:
+        return cls(config, model_storage, resource)
+
+    @staticmethod
+    def _words(message: Message) -> list[str]:
+        return [t.text for t in message.get(TOKENS_NAMES[TEXT]) or []]
+
+    def _features(self, messages: list[Message]) -> Any:
+        words, chars, _, _ = self._model  # type: ignore[misc]
+        return scipy.sparse.hstack(
+            [
+                words.transform([self._words(m) for m in messages]),
+                chars.transform([m.get(TEXT) or "" for m in messages]),
+            ]
+        ).tocsr()
+
+    def train(self, training_data: TrainingData) -> Resource:
+        import joblib
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.svm import LinearSVC
+
+        examples = [e for e in training_data.intent_examples if e.get(TEXT)]
+        if len({e.get(INTENT) for e in examples}) < 2:
+            return self._resource  # nothing to tell apart: DIET's ranking stands alone
+        words = TfidfVectorizer(analyzer=_tokens_of, sublinear_tf=True)
+        chars = TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(1, int(self._config["max_char_ngram"])),
+            sublinear_tf=True,
+        )
+        words.fit([self._words(e) for e in examples])
+        chars.fit([e.get(TEXT) for e in examples])
+        svc = LinearSVC(C=float(self._config["C"]))
+        self._model = (words, chars, svc, 1.0)
+        features, labels = self._features(examples), [e.get(INTENT) for e in examples]
+        temperature = self._config["temperature"]
+        if temperature is None:
+            temperature = self._fit_temperature(svc, features, labels)
+        svc.fit(features, labels)
+        self._model = (words, chars, svc, float(temperature))
+        with self._model_storage.write_to(self._resource) as directory:
+            joblib.dump(self._model, directory / self.FILENAME)
+        return self._resource
+
+    @staticmethod
+    def _fit_temperature(svc: Any, features: Any, labels: list[str]) -> float:
+        """The softmax temperature under which out-of-fold decision values are most likely
+        (temperature scaling); 0.1 when some intent has too few examples to fold."""
+        from scipy.optimize import minimize_scalar
+        from sklearn.base import clone
+        from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+        classes, index = np.unique(labels, return_inverse=True)
+        if np.bincount(index).min() < 3:
+            return 0.1
+        folds = StratifiedKFold(3, shuffle=True, random_state=0)
+        decisions = _two_columns(
+            cross_val_predict(clone(svc), features, labels, cv=folds, method="decision_function")
+        )
+
+        def negative_log_likelihood(log_temperature: float) -> float:
+            scores = decisions / np.exp(log_temperature)
+            scores = scores - scores.max(axis=1, keepdims=True)
+            log_p = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
+            return float(-log_p[np.arange(len(index)), index].mean())
+
+        best = minimize_scalar(
+            negative_log_likelihood, bounds=(np.log(0.01), np.log(2.0)), method="bounded"
+        )
+        return float(np.exp(best.x))
+
+    @property
+    def temperature(self) -> float | None:
+        return None if self._model is None else self._model[3]
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> LinearIntentEnsemble:
+        import joblib
+
+        try:
+            with model_storage.read_from(resource) as directory:
+                model = joblib.load(directory / cls.FILENAME)
+        except (ValueError, FileNotFoundError):
+            model = None
+        return cls(config, model_storage, resource, model)
+
+    def linear_probabilities(self, messages: list[Message]) -> list[dict[str, float]]:
+        """The linear model's softmax over its decision values, one dict per message."""
+        _, _, svc, temperature = self._model  # type: ignore[misc]
+        scores = _two_columns(svc.decision_function(self._features(messages))) / temperature
+        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+        scores /= scores.sum(axis=1, keepdims=True)
+        return [dict(zip(svc.classes_, map(float, row), strict=True)) for row in scores]
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        todo = [m for m in messages if m.get(TEXT) and m.get(INTENT_RANKING_KEY)]
+        if self._model is None or not todo:
+            return messages
+        weight = float(self._config["weight"])
+        for message, linear in zip(todo, self.linear_probabilities(todo), strict=True):
+            diet = {
+                r[INTENT_NAME_KEY]: float(r[PREDICTED_CONFIDENCE_KEY])
+                for r in message.get(INTENT_RANKING_KEY)
+            }
+            combined = {
+                name: (1 - weight) * diet.get(name, 0.0) + weight * linear.get(name, 0.0)
+                for name in diet.keys() | linear.keys()
+            }
+            ranking = [
+                {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
+                for name, confidence in sorted(combined.items(), key=lambda kv: -kv[1])
+            ][: max(len(diet), 10)]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

@@ -110,3 +110,60 @@ def test_novelty_marks_catalog_familiar_and_novel_words_and_survives_a_reload(
     assert sequence is not None and sentence is not None
     assert sequence.features.shape[1] == 3
     assert sentence.features.toarray()[0, novel] == 1  # 黑洞
+
+
+def _ensemble(tmp_path: Path, **config: object) -> tuple[object, BanshiJiebaTokenizer]:
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.components import LinearIntentEnsemble
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    tokenizer = make_tokenizer(tmp_path, None)
+    examples = [
+        Message(data={"text": text, "intent": "ask_fees"})
+        for text in ["办护照要多少钱", "收费吗", "要交钱吗", "费用是多少", "身份证补办多少钱"]
+    ] + [
+        Message(data={"text": text, "intent": "ask_materials"})
+        for text in ["办护照要带什么", "需要什么材料", "带啥证件", "材料清单", "身份证补办带什么"]
+    ]
+    data = tokenizer.process_training_data(TrainingData(examples))
+    (tmp_path / "storage").mkdir(exist_ok=True)
+    storage, resource = LocalModelStorage(tmp_path / "storage"), Resource("ensemble")
+    context = ExecutionContext(GraphSchema({}), "ensemble")
+    full = {**LinearIntentEnsemble.get_default_config(), **config}
+    LinearIntentEnsemble.create(full, storage, resource, context).train(data)
+    return LinearIntentEnsemble.load(full, storage, resource, context), tokenizer
+
+
+def _classify(ensemble: object, tokenizer: BanshiJiebaTokenizer, diet: dict[str, float]) -> Message:
+    [message] = tokenizer.process([Message(data={"text": "居住证要多少钱"})])
+    ranking = [{"name": k, "confidence": v} for k, v in diet.items()]
+    message.set("intent", ranking[0])
+    message.set("intent_ranking", ranking)
+    ensemble.process([message])  # type: ignore[attr-defined]
+    return message
+
+
+def test_the_linear_model_outvotes_an_unsure_diet_after_a_reload(tmp_path: Path) -> None:
+    ensemble, tokenizer = _ensemble(tmp_path)
+    # DIET leans to materials, unsure; the n-grams (多少钱) say fees: the average says fees.
+    message = _classify(ensemble, tokenizer, {"ask_materials": 0.55, "ask_fees": 0.45})
+    assert message.get("intent")["name"] == "ask_fees"
+    ranking = message.get("intent_ranking")
+    assert [r["confidence"] for r in ranking] == sorted(
+        (r["confidence"] for r in ranking), reverse=True
+    )
+    assert abs(sum(r["confidence"] for r in ranking) - 1.0) < 1e-6
+
+
+def test_with_weight_zero_diet_decides_alone(tmp_path: Path) -> None:
+    ensemble, tokenizer = _ensemble(tmp_path, weight=0.0)
+    message = _classify(ensemble, tokenizer, {"ask_materials": 0.55, "ask_fees": 0.45})
+    assert message.get("intent") == {"name": "ask_materials", "confidence": 0.55}
+
+
+def test_the_softmax_temperature_is_fitted_unless_configured(tmp_path: Path) -> None:
+    fitted, _ = _ensemble(tmp_path / "fitted")
+    assert fitted.temperature is not None and 0.01 <= fitted.temperature <= 2.0  # type: ignore[attr-defined]
+    fixed, _ = _ensemble(tmp_path / "fixed", temperature=0.7)
+    assert fixed.temperature == 0.7  # type: ignore[attr-defined]
