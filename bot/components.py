@@ -434,7 +434,7 @@ class LinearIntentEnsemble(GraphComponent, IntentClassifier):
         from sklearn.base import clone
         from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-        classes, index = np.unique(labels, return_inverse=True)
+        _, index = np.unique(labels, return_inverse=True)
         if np.bincount(index).min() < 3:
             return 0.1
         folds = StratifiedKFold(3, shuffle=True, random_state=0)
