@@ -440,11 +440,11 @@ def _tell_siblings(
     the discount for an unsaid corrective action, so 挂失 stays a sibling of 首次申领 when
     neither is asked about) whose names share a run of whole words of ``SIBLING_SHARED``+
     characters with the best's (居民身份证, not the 证换领 that 残疾人证换领补办 and 居民身份证换领
-    happen to share). Each sibling's distinguishing
-    part is its name without the part all siblings share; a character the citizen said (or the
-    lexicon read into their words) counts 1 / (the number of siblings whose parts have it), so
-    补 (only 补领) outweighs 领 (申领, 换领, 补领). Scores do not decide between siblings: one
-    sibling with more aliases than the others would always win.
+    happen to share). Each sibling's distinguishing part is its name without the part all
+    siblings share; a character the citizen said (or the lexicon read into their words) counts
+    1 / (the number of siblings whose parts have it), so 补 (only 补领) outweighs 领 (申领, 换领,
+    补领). Scores do not decide between siblings: one sibling with more aliases than the others
+    would always win.
 
     Returns None when the best has no siblings; otherwise the new order of all candidates,
     every sibling's code, and the codes of the leaders: the one sibling the query points at,

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -320,17 +321,6 @@ class NoveltyFeaturizer(SparseFeaturizer, GraphComponent):
         return messages
 
 
-def _two_columns(decisions: Any) -> Any:
-    """One decision value per class: a two-class LinearSVC gives one column (for its second)."""
-    decisions = np.asarray(decisions)
-    return np.column_stack([-decisions, decisions]) if decisions.ndim == 1 else decisions
-
-
-def _tokens_of(tokens: list[str]) -> list[str]:
-    """The analyzer of the word vectorizer: the message's jieba tokens as they are."""
-    return tokens
-
-
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentEnsemble(GraphComponent, IntentClassifier):
     """A linear support-vector classifier over TF-IDF word and character n-grams, averaged with
@@ -347,6 +337,77 @@ class LinearIntentEnsemble(GraphComponent, IntentClassifier):
     """
 
     FILENAME = "linear_intent.joblib"
+    DEFAULT_TEMPERATURE = 0.1  # when an intent has too few examples to fit one
+
+    @dataclass
+    class Model:
+        """What the component trains and saves: two TF-IDF vectorizers, the SVM and the softmax
+        temperature of its decision values. Nested, so that Rasa's cache key (which includes
+        the component's source) changes when this code does."""
+
+        words: Any
+        chars: Any
+        svc: Any
+        temperature: float = 1.0
+
+        @staticmethod
+        def tokens_of(tokens: list[str]) -> list[str]:
+            """The word vectorizer's analyzer: the message's jieba tokens as they are."""
+            return tokens
+
+        @staticmethod
+        def words_of(message: Message) -> list[str]:
+            return [t.text for t in message.get(TOKENS_NAMES[TEXT]) or []]
+
+        def features(self, messages: list[Message]) -> Any:
+            return scipy.sparse.hstack(
+                [
+                    self.words.transform([self.words_of(m) for m in messages]),
+                    self.chars.transform([m.get(TEXT) or "" for m in messages]),
+                ]
+            ).tocsr()
+
+        def log_probabilities(self, decisions: Any, temperature: float | None = None) -> Any:
+            """Log-softmax over decision values, row by row (a two-class LinearSVC gives one
+            column, for its second class)."""
+            from scipy.special import log_softmax
+
+            decisions = np.asarray(decisions)
+            if decisions.ndim == 1:
+                decisions = np.column_stack([-decisions, decisions])
+            return log_softmax(decisions / (temperature or self.temperature), axis=1)
+
+        def fit_temperature(self, features: Any, labels: list[str]) -> None:
+            """Temperature scaling: the temperature under which 3-fold out-of-fold decision
+            values on the training data are most likely (kept when an intent is too small to
+            fold)."""
+            from scipy.optimize import minimize_scalar
+            from sklearn.base import clone
+            from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+            _, index = np.unique(labels, return_inverse=True)
+            if np.bincount(index).min() < 3:
+                return
+            folds = StratifiedKFold(3, shuffle=True, random_state=0)
+            decisions = cross_val_predict(
+                clone(self.svc), features, labels, cv=folds, method="decision_function"
+            )
+            rows = np.arange(len(index))
+
+            def negative_log_likelihood(log_temperature: float) -> float:
+                log_p = self.log_probabilities(decisions, float(np.exp(log_temperature)))
+                return float(-log_p[rows, index].mean())
+
+            best = minimize_scalar(
+                negative_log_likelihood, bounds=(np.log(0.01), np.log(2.0)), method="bounded"
+            )
+            self.temperature = float(np.exp(best.x))
+
+        def probabilities(self, messages: list[Message]) -> list[dict[str, float]]:
+            """The softmax over the SVM's decision values, one dict per message."""
+            log_p = self.log_probabilities(self.svc.decision_function(self.features(messages)))
+            classes = self.svc.classes_
+            return [dict(zip(classes, map(float, row), strict=True)) for row in np.exp(log_p)]
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -363,12 +424,16 @@ class LinearIntentEnsemble(GraphComponent, IntentClassifier):
     def required_components(cls) -> list[type]:
         return [JiebaTokenizer]
 
+    @staticmethod
+    def required_packages() -> list[str]:
+        return ["sklearn"]  # in the cache key: the saved model is a scikit-learn pickle
+
     def __init__(
         self,
         config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        model: tuple[Any, Any, Any, float] | None = None,
+        model: LinearIntentEnsemble.Model | None = None,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
@@ -385,19 +450,6 @@ class LinearIntentEnsemble(GraphComponent, IntentClassifier):
     ) -> LinearIntentEnsemble:
         return cls(config, model_storage, resource)
 
-    @staticmethod
-    def _words(message: Message) -> list[str]:
-        return [t.text for t in message.get(TOKENS_NAMES[TEXT]) or []]
-
-    def _features(self, messages: list[Message]) -> Any:
-        words, chars, _, _ = self._model  # type: ignore[misc]
-        return scipy.sparse.hstack(
-            [
-                words.transform([self._words(m) for m in messages]),
-                chars.transform([m.get(TEXT) or "" for m in messages]),
-            ]
-        ).tocsr()
-
     def train(self, training_data: TrainingData) -> Resource:
         import joblib
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -406,56 +458,31 @@ class LinearIntentEnsemble(GraphComponent, IntentClassifier):
         examples = [e for e in training_data.intent_examples if e.get(TEXT)]
         if len({e.get(INTENT) for e in examples}) < 2:
             return self._resource  # nothing to tell apart: DIET's ranking stands alone
-        words = TfidfVectorizer(analyzer=_tokens_of, sublinear_tf=True)
         chars = TfidfVectorizer(
             analyzer="char_wb",
             ngram_range=(1, int(self._config["max_char_ngram"])),
             sublinear_tf=True,
         )
-        words.fit([self._words(e) for e in examples])
-        chars.fit([e.get(TEXT) for e in examples])
-        svc = LinearSVC(C=float(self._config["C"]))
-        self._model = (words, chars, svc, 1.0)
-        features, labels = self._features(examples), [e.get(INTENT) for e in examples]
-        temperature = self._config["temperature"]
-        if temperature is None:
-            temperature = self._fit_temperature(svc, features, labels)
-        svc.fit(features, labels)
-        self._model = (words, chars, svc, float(temperature))
+        model = self.Model(
+            words=TfidfVectorizer(analyzer=self.Model.tokens_of, sublinear_tf=True).fit(
+                [self.Model.words_of(e) for e in examples]
+            ),
+            chars=chars.fit([e.get(TEXT) for e in examples]),
+            svc=LinearSVC(C=float(self._config["C"])),
+            temperature=float(self._config["temperature"] or self.DEFAULT_TEMPERATURE),
+        )
+        features, labels = model.features(examples), [e.get(INTENT) for e in examples]
+        if self._config["temperature"] is None:
+            model.fit_temperature(features, labels)
+        model.svc.fit(features, labels)
+        self._model = model
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self._model, directory / self.FILENAME)
+            joblib.dump(model, directory / self.FILENAME)
         return self._resource
-
-    @staticmethod
-    def _fit_temperature(svc: Any, features: Any, labels: list[str]) -> float:
-        """The softmax temperature under which out-of-fold decision values are most likely
-        (temperature scaling); 0.1 when some intent has too few examples to fold."""
-        from scipy.optimize import minimize_scalar
-        from sklearn.base import clone
-        from sklearn.model_selection import StratifiedKFold, cross_val_predict
-
-        _, index = np.unique(labels, return_inverse=True)
-        if np.bincount(index).min() < 3:
-            return 0.1
-        folds = StratifiedKFold(3, shuffle=True, random_state=0)
-        decisions = _two_columns(
-            cross_val_predict(clone(svc), features, labels, cv=folds, method="decision_function")
-        )
-
-        def negative_log_likelihood(log_temperature: float) -> float:
-            scores = decisions / np.exp(log_temperature)
-            scores = scores - scores.max(axis=1, keepdims=True)
-            log_p = scores - np.log(np.exp(scores).sum(axis=1, keepdims=True))
-            return float(-log_p[np.arange(len(index)), index].mean())
-
-        best = minimize_scalar(
-            negative_log_likelihood, bounds=(np.log(0.01), np.log(2.0)), method="bounded"
-        )
-        return float(np.exp(best.x))
 
     @property
     def temperature(self) -> float | None:
-        return None if self._model is None else self._model[3]
+        return None if self._model is None else self._model.temperature
 
     @classmethod
     def load(
@@ -475,20 +502,12 @@ class LinearIntentEnsemble(GraphComponent, IntentClassifier):
             model = None
         return cls(config, model_storage, resource, model)
 
-    def linear_probabilities(self, messages: list[Message]) -> list[dict[str, float]]:
-        """The linear model's softmax over its decision values, one dict per message."""
-        _, _, svc, temperature = self._model  # type: ignore[misc]
-        scores = _two_columns(svc.decision_function(self._features(messages))) / temperature
-        scores = np.exp(scores - scores.max(axis=1, keepdims=True))
-        scores /= scores.sum(axis=1, keepdims=True)
-        return [dict(zip(svc.classes_, map(float, row), strict=True)) for row in scores]
-
     def process(self, messages: list[Message]) -> list[Message]:
         todo = [m for m in messages if m.get(TEXT) and m.get(INTENT_RANKING_KEY)]
         if self._model is None or not todo:
             return messages
         weight = float(self._config["weight"])
-        for message, linear in zip(todo, self.linear_probabilities(todo), strict=True):
+        for message, linear in zip(todo, self._model.probabilities(todo), strict=True):
             diet = {
                 r[INTENT_NAME_KEY]: float(r[PREDICTED_CONFIDENCE_KEY])
                 for r in message.get(INTENT_RANKING_KEY)
@@ -500,7 +519,7 @@ class LinearIntentEnsemble(GraphComponent, IntentClassifier):
             ranking = [
                 {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
                 for name, confidence in sorted(combined.items(), key=lambda kv: -kv[1])
-            ][: max(len(diet), 10)]
+            ]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

@@ -167,3 +167,16 @@ def test_the_softmax_temperature_is_fitted_unless_configured(tmp_path: Path) -> 
     assert fitted.temperature is not None and 0.01 <= fitted.temperature <= 2.0  # type: ignore[attr-defined]
     fixed, _ = _ensemble(tmp_path / "fixed", temperature=0.7)
     assert fixed.temperature == 0.7  # type: ignore[attr-defined]
+
+
+def test_the_ensembles_cache_key_covers_its_model_code_and_scikit_learn() -> None:
+    """Rasa reuses a cached trained component unless its class source, config or required
+    packages change: the model code must live inside the class, and scikit-learn's version
+    (the saved model is its pickle) must be part of the key."""
+    import inspect
+
+    from bot.components import LinearIntentEnsemble
+
+    source = inspect.getsource(LinearIntentEnsemble)
+    assert "def fit_temperature" in source and "def probabilities" in source
+    assert "sklearn" in LinearIntentEnsemble.required_packages()
