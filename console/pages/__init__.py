@@ -1,0 +1,1 @@
+"""The built-in pages, each a :class:`~console.services.ConsolePage` like a feature's."""
