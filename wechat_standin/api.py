@@ -4,7 +4,8 @@ It behaves like ``api.weixin.qq.com/cgi-bin/`` where the assistant can tell: tok
 and are checked (40001 invalid, 42001 expired), ``/token`` issues a new token and leaves the
 old one valid for 5 more minutes, ``/stable_token`` hands out the same token until it expires
 or ``force_refresh``; a text over 2,048 bytes is refused (45002); Chinese sent as ``\\u``
-escapes is flagged (WeChat would show the escapes). Every call is recorded, and errcodes can
+escapes is flagged (WeChat would show the escapes); a menu is judged by WeChat's own rules
+(:mod:`wechat_standin.menu`), never by the channel's. Every call is recorded, and errcodes can
 be queued per endpoint (e.g. 45015 once) to rehearse failures.
 """
 
@@ -20,8 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.wechat.menu import Menu, validate
-from bot.wechat.settings import DEV_APPID, DEV_APPSECRET
+from wechat_standin.account import DEV_APPID, DEV_APPSECRET
+from wechat_standin.menu import check_menu
 
 TEXT_LIMIT = 2048
 OLD_TOKEN_GRACE = 300.0  # seconds an old token keeps working after /token issued a new one
@@ -37,7 +38,19 @@ ERRMSG = {
     45015: "response out of time limit or subscription is canceled",
     45047: "out of response count limit",
     43004: "require subscribe",
+    46003: "menu no exist",
+    40007: "invalid media_id",
     40016: "invalid button size",
+    40017: "invalid button type",
+    40018: "invalid button name size",
+    40019: "invalid button key size",
+    40020: "invalid button url size",
+    40022: "invalid sub_menu level",
+    40023: "invalid sub button size",
+    40024: "invalid sub button type",
+    40025: "invalid sub button name size",
+    40026: "invalid sub button key size",
+    40027: "invalid sub button url size",
     47001: "data format error",
     -1: "system error",
 }
@@ -240,12 +253,8 @@ class StandinAPI:
         path = "menu/create"
         errcode, detail = self._token_error(request), ""
         if not errcode:
-            if not isinstance(body, dict) or not isinstance(body.get("button"), list):
-                errcode = 47001
-            else:
-                problems = validate(Menu(body["button"]))
-                if problems:
-                    errcode, detail = 40016, "; ".join(problems)
+            verdict = check_menu(body)
+            errcode, detail = verdict.errcode, verdict.detail
         errcode = errcode or self._fault(path)
         self._record(request, path, body, errcode, raw)
         if not errcode:
@@ -258,7 +267,7 @@ class StandinAPI:
         if errcode:
             return self._error(errcode)
         if self.menu is None:
-            return web.json_response({"errcode": 46003, "errmsg": "menu no exist"})
+            return self._error(46003)
         return web.json_response({"menu": self.menu})
 
     # ------------------------------------------------------------------ control over HTTP

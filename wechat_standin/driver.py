@@ -5,6 +5,9 @@ and delivers the same push again when none came, up to 3 deliveries. It then jud
 reply as WeChat would: ``success`` or an empty body ends the exchange quietly; a passive
 reply must be well-formed XML addressed to the citizen (encrypted when the push was);
 anything else shows the citizen "该公众号暂时无法提供服务".
+
+Signatures and AES are the stand-in's own (:mod:`wechat_standin.crypto`): the channel under
+test is never judged with its own code.
 """
 
 from __future__ import annotations
@@ -16,14 +19,31 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 import httpx
 import xmltodict
-from wechatpy.crypto import WeChatCrypto
 
-from bot.wechat.protocol import sign
+from wechat_standin.account import ACCOUNT_ID, Account, Mode
+from wechat_standin.crypto import CryptoError, Envelope, signature
 
-ACCOUNT_ID = "gh_banshi0000001"  # the 公众号's original id (ToUserName of every push)
+__all__ = [
+    "ACCOUNT_ID",
+    "UNAVAILABLE",
+    "Account",
+    "Delivery",
+    "PushDriver",
+    "PushOutcome",
+    "encrypt_push",
+    "event_xml",
+    "image_xml",
+    "link_xml",
+    "location_xml",
+    "signed_query",
+    "text_xml",
+    "voice_xml",
+]
+
 UNAVAILABLE = "该公众号暂时无法提供服务，请稍后再试"
 WECHAT_TIMEOUT = 5.0
 WECHAT_DELIVERIES = 3
@@ -122,7 +142,11 @@ def signed_query(
     """The query string of a plain push (``signature``, ``timestamp``, ``nonce``)."""
     timestamp = timestamp or str(int(time.time()))
     nonce = nonce or str(secrets.randbelow(10**10))
-    query = {"signature": sign(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+    query = {
+        "signature": signature(token, timestamp, nonce),
+        "timestamp": timestamp,
+        "nonce": nonce,
+    }
     if openid:
         query["openid"] = openid
     return query
@@ -133,19 +157,16 @@ def encrypt_push(
     token: str,
     aes_key: str,
     appid: str,
-    mode: str = "safe",
+    mode: str = Mode.SAFE.value,
     timestamp: str | None = None,
     nonce: str | None = None,
 ) -> tuple[dict[str, str], str]:
     """The query and body of an encrypted push (``compatible`` keeps the plaintext too)."""
     query = signed_query(token, timestamp, nonce)
-    sealed = WeChatCrypto(token, aes_key, appid).encrypt_message(
-        xml, query["nonce"], query["timestamp"]
-    )
-    encrypt = xmltodict.parse(sealed)["xml"]["Encrypt"]
+    encrypt = Envelope(token, appid, aes_key).encrypt(xml)
     query["encrypt_type"] = "aes"
-    query["msg_signature"] = sign(token, query["timestamp"], query["nonce"], encrypt)
-    if mode == "compatible":
+    query["msg_signature"] = signature(token, query["timestamp"], query["nonce"], encrypt)
+    if mode == Mode.COMPATIBLE:
         body = xml.replace("</xml>", f"<Encrypt>{_cdata(encrypt)}</Encrypt></xml>")
     else:
         found = re.search(r"<ToUserName><!\[CDATA\[(.*?)\]\]></ToUserName>", xml)
@@ -154,17 +175,6 @@ def encrypt_push(
             f"<xml><ToUserName>{_cdata(to)}</ToUserName><Encrypt>{_cdata(encrypt)}</Encrypt></xml>"
         )
     return query, body
-
-
-@dataclass(frozen=True)
-class Account:
-    """The 公众号 as WeChat knows it: what pushes are signed and encrypted with."""
-
-    token: str
-    appid: str
-    aes_key: str | None = None
-    mode: str = "plain"  # plain / compatible / safe
-    original_id: str = ACCOUNT_ID
 
 
 @dataclass
@@ -221,7 +231,7 @@ class PushDriver:
     def build(self, xml: str) -> tuple[dict[str, str], str]:
         """A fresh signature (and encryption) for one delivery of ``xml``."""
         a = self.account
-        if a.mode == "plain" or not a.aes_key:
+        if not a.encrypted or not a.aes_key:
             return signed_query(a.token), xml
         return encrypt_push(xml, a.token, a.aes_key, a.appid, a.mode)
 
@@ -302,26 +312,16 @@ class PushDriver:
         except Exception as exc:
             outcome.failure = f"malformed reply XML: {exc}"
             return
+        if not isinstance(reply, dict):
+            outcome.failure = "malformed reply XML: an empty <xml>"
+            return
         if "Encrypt" in reply:
-            a = self.account
-            if not a.aes_key:
-                outcome.failure = "an encrypted reply to a plain push"
+            opened = self._open(reply)
+            if isinstance(opened, str):
+                outcome.failure = opened
                 return
-            expected = sign(
-                a.token, str(reply.get("TimeStamp")), str(reply.get("Nonce")), reply["Encrypt"]
-            )
-            if expected != reply.get("MsgSignature"):
-                outcome.failure = "wrong MsgSignature on the reply"
-                return
-            try:
-                plain = WeChatCrypto(a.token, a.aes_key, a.appid).decrypt_message(
-                    body, expected, str(reply["TimeStamp"]), str(reply["Nonce"])
-                )
-                reply = xmltodict.parse(plain)["xml"]
-            except Exception as exc:
-                outcome.failure = f"reply cannot be decrypted: {exc}"
-                return
-        elif self.account.mode == "safe":
+            reply = opened
+        elif self.account.mode == Mode.SAFE:
             outcome.failure = "a plaintext reply to a safe-mode push"
             return
         if reply.get("ToUserName") != push.get("FromUserName"):
@@ -339,3 +339,22 @@ class PushDriver:
             outcome.reply = content
         elif not outcome.reply_type:
             outcome.failure = "reply without MsgType"
+
+    def _open(self, sealed: dict[str, Any]) -> dict[str, Any] | str:
+        """An encrypted passive reply opened as WeChat would, or why WeChat could not."""
+        envelope = self.account.envelope()
+        if not self.account.encrypted or envelope is None:
+            return "an encrypted reply to a plain push"
+        encrypt = sealed.get("Encrypt")
+        stamp, nonce = sealed.get("TimeStamp"), sealed.get("Nonce")
+        if not isinstance(encrypt, str) or not stamp or not nonce:
+            return "an encrypted reply needs Encrypt, TimeStamp and Nonce"
+        if envelope.msg_signature(str(stamp), str(nonce), encrypt) != sealed.get("MsgSignature"):
+            return "wrong MsgSignature on the reply"
+        try:
+            inner = xmltodict.parse(envelope.decrypt(encrypt)).get("xml")
+        except CryptoError as exc:
+            return f"reply cannot be decrypted: {exc}"
+        except ExpatError as exc:
+            return f"the decrypted reply is not XML: {exc}"
+        return inner if isinstance(inner, dict) else "the decrypted reply has no <xml> fields"

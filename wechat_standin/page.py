@@ -3,6 +3,11 @@
 page → ``POST /page/push`` → the stand-in signs (and encrypts) a push → the assistant's real
 webhook → the passive reply comes back to the page; 客服消息 the assistant sends to the
 stand-in's API side reach the page through ``GET /page/messages``.
+
+The menu is the one the account created through ``menu/create``, as on WeChat; until it has
+created one, the page offers the menu file it was given (``menu_path``, what ``banshi wechat
+menu`` would push) when that file passes WeChat's rules. Names are shown cut as the WeChat
+client cuts them.
 """
 
 from __future__ import annotations
@@ -11,9 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import yaml
 from aiohttp import web
 
-from bot.wechat.menu import load_menu
 from wechat_standin.api import StandinAPI
 from wechat_standin.driver import (
     UNAVAILABLE,
@@ -24,6 +29,7 @@ from wechat_standin.driver import (
     text_xml,
     voice_xml,
 )
+from wechat_standin.menu import check_menu, shown_menu
 
 STATIC = Path(__file__).resolve().parent / "static"
 MAX_TEXT = 2000
@@ -47,22 +53,47 @@ def _xml(openid: str, push: dict[str, Any]) -> str:
     raise web.HTTPBadRequest(text=f"unknown kind {kind!r}")
 
 
+def menu_from_file(path: Path | None) -> tuple[dict[str, Any] | None, str]:
+    """The menu in ``path`` (WeChat's JSON shape, as YAML) and why it cannot be offered, if so."""
+    if path is None or not path.is_file():
+        return None, ""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        return None, f"{path}: {exc}"
+    verdict = check_menu(data)
+    if verdict.problems:
+        return None, f"{path}: {verdict.detail}"
+    return data, ""
+
+
 class Page:
-    def __init__(self, api: StandinAPI, driver: PushDriver, account_name: str = "办事助手") -> None:
+    def __init__(
+        self,
+        api: StandinAPI,
+        driver: PushDriver,
+        account_name: str = "办事助手",
+        menu_path: Path | None = None,
+    ) -> None:
         self.api = api
         self.driver = driver
         self.account_name = account_name
+        self.menu_path = menu_path
 
     async def index(self, request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC / "index.html")
 
     async def config(self, request: web.Request) -> web.Response:
-        try:
-            menu: dict[str, Any] = load_menu().payload()
-        except Exception:  # a broken menu.yml must not break the page
-            menu = {"button": []}
+        menu, problem = self.api.menu, ""
+        if menu is None:
+            menu, problem = menu_from_file(self.menu_path)
         return web.json_response(
-            {"account": self.account_name, "mode": self.driver.account.mode, "menu": menu}
+            {
+                "account": self.account_name,
+                "mode": self.driver.account.mode,
+                "menu": shown_menu(menu or {}),
+                "menu_problem": problem,
+            }
         )
 
     async def push(self, request: web.Request) -> web.Response:

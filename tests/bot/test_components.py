@@ -180,3 +180,56 @@ def test_the_ensembles_cache_key_covers_its_model_code_and_scikit_learn() -> Non
     source = inspect.getsource(LinearIntentEnsemble)
     assert "def fit_temperature" in source and "def probabilities" in source
     assert "sklearn" in LinearIntentEnsemble.required_packages()
+
+
+def test_config_class_paths_resolve_through_rasas_registry_old_and_new() -> None:
+    """config.yml names each component by the package; models trained before the package was
+    split name the same classes ``bot.components.X`` in their stored graph schema, models
+    trained after it ``bot.components.<module>.X``: both must load."""
+    import rasa.shared.utils.io
+    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+    from rasa.engine.recipes.recipe import Recipe
+
+    import bot.components
+
+    root = Path(__file__).resolve().parents[2]
+    config = rasa.shared.utils.io.read_model_configuration(str(root / "config.yml"))
+    named = [c["name"] for c in config["pipeline"] if c["name"].startswith("bot.")]
+    assert sorted(named) == sorted(f"bot.components.{n}" for n in bot.components.__all__)
+    for name in named:
+        assert DefaultV1Recipe._from_registry(name).clazz is getattr(
+            bot.components, name.rsplit(".", 1)[1]
+        )
+
+    graph = Recipe.recipe_for_name(config.get("recipe")).graph_config_for_recipe(config, {})
+    ours = {
+        k: n["uses"]
+        for k, n in graph.predict_schema.as_dict()["nodes"].items()
+        if n["uses"].startswith("bot.")
+    }
+    assert len(set(ours.values())) == len(named)
+    for rename in (lambda path: path, lambda path: "bot.components." + path.rsplit(".", 1)[1]):
+        stored = graph.predict_schema.as_dict()  # from_dict rewrites the dict it is given
+        for key, path in ours.items():
+            stored["nodes"][key]["uses"] = rename(path)
+        schema = GraphSchema.from_dict(stored)
+        loaded = {n.uses for n in schema.nodes.values() if n.uses.__module__.startswith("bot.")}
+        assert loaded == {getattr(bot.components, n) for n in bot.components.__all__}
+
+
+def test_an_ensemble_pickled_before_the_split_still_loads() -> None:
+    """The saved model pickles ``LinearIntentEnsemble.Model`` and its analyzer by module path;
+    one trained when the class lived in bot/components.py names ``bot.components``."""
+    import pickle
+
+    from bot.components import LinearIntentEnsemble
+
+    model = LinearIntentEnsemble.Model(
+        words=LinearIntentEnsemble.Model.tokens_of, chars=None, svc=None, temperature=0.25
+    )
+    data = pickle.dumps(model, protocol=2)  # text GLOBALs: the module path can be rewritten
+    old = data.replace(b"bot.components.ensemble\n", b"bot.components\n")
+    assert old != data
+    loaded = pickle.loads(old)
+    assert isinstance(loaded, LinearIntentEnsemble.Model) and loaded.temperature == 0.25
+    assert loaded.words is LinearIntentEnsemble.Model.tokens_of

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from bot.wechat.cli import main as wechat_cli
+from app.cli import main as wechat_cli
 from bot.wechat.menu import MENU_PATH, Menu, load_menu, validate
 from tests.wechat.conftest import run
 from wechat_standin.api import StandinAPI
@@ -149,7 +149,7 @@ def test_a_menu_breaking_wechats_rules_is_refused(standin: BackgroundStandin) ->
 
 
 def test_the_repository_menu_fits_wechat_and_the_domain() -> None:
-    from banshi.settings import PROJECT_ROOT
+    from app.settings import PROJECT_ROOT
     from bot.wechat.menu import domain_intents
 
     menu = load_menu(MENU_PATH, domain_intents(PROJECT_ROOT / "bot" / "domain.yml"))
