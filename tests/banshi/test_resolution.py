@@ -5,10 +5,21 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
+from app.settings import Settings
 from banshi.db import session_scope
 from banshi.lexicon import load_lexicon
-from banshi.resolution import Candidate, ItemIndex, Resolution, Resolver, _common, _tell_siblings
-from banshi.settings import Settings
+from banshi.resolution import (
+    Candidate,
+    Decision,
+    ItemIndex,
+    PlaceHint,
+    Resolution,
+    Resolver,
+    ResolverConfig,
+    place_from_text,
+    place_question,
+)
+from banshi.resolution.siblings import _common, _tell_siblings
 from banshi.text import mainland_wording
 
 BIRTH_FIRST = "11139900MB1A00080B3002023004001"  # 出生医学证明首次签发 (five aliases)
@@ -37,21 +48,21 @@ def test_the_word_that_sets_a_sibling_apart_wins_over_richer_aliases(resolve) ->
     # 首次签发 has five aliases and 补发换发 none: BM25 alone ranks 首次签发 first.
     result = resolve("出生医学证明坏了想换一张")
     assert result.best and result.best.task_code == BIRTH_AGAIN
-    assert result.decision == "one"
+    assert result.decision is Decision.ONE
 
     closing = resolve("个体户不想干了，要去注销")
     assert closing.best and closing.best.task_code == SOLE_CLOSE
-    assert closing.decision == "one"
+    assert closing.decision is Decision.ONE
 
 
 def test_siblings_the_question_cannot_tell_apart_are_asked_about(resolve) -> None:  # type: ignore[no-untyped-def]
     result = resolve("出生医学证明怎么办理")
-    assert result.decision == "ask"
+    assert result.decision is Decision.ASK
     assert {c.task_code for c in result.options} >= {BIRTH_FIRST, BIRTH_AGAIN}
 
     # 要办 reads as 申请 in the lexicon: too generic to pick 申领 over 挂失 or 补领换领.
     card = resolve("我要办社保卡")
-    assert card.decision == "ask"
+    assert card.decision is Decision.ASK
     assert {c.task_code[:-3] for c in card.options} == {CARD}
     assert len(card.options) == 3
 
@@ -96,7 +107,7 @@ def test_homophone_typos_of_item_words_are_heard(
     assert "律师" not in index.misheard("牛顿第一定律是什么")  # 律是 is no run of whole words
     # Heard, 户找 finds 护照; by its characters alone nothing fits.
     result = resolve("户找怎么办")
-    assert result.decision == "one"
+    assert result.decision is Decision.ONE
     assert result.best and result.best.task_code == PASSPORT
 
 
@@ -105,16 +116,16 @@ def test_a_promoted_sibling_does_not_pass_an_item_that_fits_better(resolve) -> N
     # (8 points) — but 职工基本养老保险待遇申领（退休）(14 points) fits the words better.
     result = resolve("我是单位职工，退休咋办")
     assert result.best and result.best.task_code == RETIREMENT
-    assert result.decision == "ask"
+    assert result.decision is Decision.ASK
     assert "离退休提取住房公积金" in {c.name for c in result.options}
 
 
 def test_a_word_only_an_items_conditions_mention_is_not_enough(resolve) -> None:  # type: ignore[no-untyped-def]
     # 家里 / 上班 appear in some item's conditions or FAQs, never in what an item is called.
     for text in ("家里来客人了怎么招待", "上班路上堵车怎么办"):
-        assert resolve(text).decision == "none", text
+        assert resolve(text).decision is Decision.NONE, text
     # 不会 of an alias (个人所得税APP不会操作) is a function word, not the item
-    assert resolve("你会不会下棋").decision == "none"
+    assert resolve("你会不会下棋").decision is Decision.NONE
 
 
 def test_siblings_asked_about_are_listed_by_what_the_citizen_said() -> None:
@@ -132,10 +143,10 @@ def test_siblings_asked_about_are_listed_by_what_the_citizen_said() -> None:
 
 def test_asking_which_items_to_do_is_answered_with_a_choice(resolve) -> None:  # type: ignore[no-untyped-def]
     which = resolve("残疾人能申请什么补贴")
-    assert which.decision == "ask" and len(which.options) >= 2
+    assert which.decision is Decision.ASK and len(which.options) >= 2
     # what to bring for one item is not a question about which items
     bring = resolve("办护照要带什么证件")
-    assert bring.decision == "one"
+    assert bring.decision is Decision.ONE
     assert bring.best and bring.best.task_code == PASSPORT
 
 
@@ -143,7 +154,7 @@ def test_a_replacement_nobody_asked_for_ranks_below_a_first_issue(resolve) -> No
     # 补发换发 presupposes a lost or damaged certificate, and nothing here says so; by its
     # aliases alone it would come first.
     first = resolve("出生医学证明在哪领")
-    assert first.decision == "ask"
+    assert first.decision is Decision.ASK
     assert [c.task_code for c in first.options] == [BIRTH_FIRST, BIRTH_AGAIN]
     # said, it is not discounted
     again = resolve("出生医学证明坏了在哪补")
@@ -179,3 +190,154 @@ def test_the_longest_colloquial_word_found_decides_its_action(settings: Settings
     assert index.expand("身份证重新办一个")[1] == ["补领"]
     # 驾照丢了 names its own action (补证); the 丢了 inside it does not add 补领
     assert index.expand("驾照丢了")[1] == ["补证"]
+
+
+# ---------------------------------------------------------------- at a province's size
+
+DISTRICTS = [  # (区划 in the credit code, name, hall) — 市本级 is the demo's own record
+    ("139902", "桥西区", "示范市桥西区社区事务受理服务中心"),
+    ("139903", "桥东区", "示范市桥东区政务服务中心"),
+]
+HK_PASSPORT_NAME = "普通护照签发（港澳台居民）"
+
+
+def _passport_record() -> dict[str, object]:
+    import json
+
+    from tests.conftest import ITEMS
+
+    for line in ITEMS.read_text(encoding="utf-8-sig").splitlines():
+        if '"TASK_CODE": "11139900MB1A00010P3000111001000"' in line:
+            return dict(json.loads(line))
+    raise AssertionError("the demo export lost its passport record")
+
+
+def _variant(record: dict[str, object], dept: str, name: str, center: str, catalog: str):  # type: ignore[no-untyped-def]
+    import copy
+    import uuid
+
+    rec = copy.deepcopy(record)
+    rec.update(
+        TASK_GUID=str(uuid.uuid4()),
+        DEPT_CODE=dept,
+        USE_LEVEL="4",
+        CATALOG_CODE=catalog,
+        TASK_CODE=dept + "4" + catalog,
+        DEPT_NAME=name,
+        CENTER_NAME=center,
+    )
+    rec["SITUATIONS"] = [
+        s | {"TASK_HANDLE_ITEM": f"{rec['TASK_CODE']}{i:02d}"}
+        for i, s in enumerate(rec["SITUATIONS"], 1)  # type: ignore[arg-type]
+    ]
+    return rec
+
+
+@pytest.fixture
+def districts(catalog: Engine, settings: Settings, tmp_path):  # type: ignore[no-untyped-def]
+    """The passport implemented by the city and two districts, and one 子项 of it."""
+    import json
+
+    from catalog_sync.service import run_sync
+
+    record = _passport_record()
+    catalog_code = str(record["CATALOG_CODE"])
+    records = [
+        _variant(record, f"11{region}MB1A00010P", f"示范市{name}公安局", hall, catalog_code)
+        for region, name, hall in DISTRICTS
+    ]
+    sub = _variant(record, "11139900MB1A00010P", "示范市公安局", "", catalog_code[:-3] + "099")
+    sub.update(TASK_NAME=HK_PASSPORT_NAME, USE_LEVEL="3")
+    sub["TASK_CODE"] = "11139900MB1A00010P3" + sub["CATALOG_CODE"]
+    sub["SITUATIONS"] = []
+    path = tmp_path / "districts.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [*records, sub]))
+    report = run_sync(str(path), catalog, settings)
+    assert report.counts["created"] == 3
+    return {name: str(r["TASK_CODE"]) for (_, name, _), r in zip(DISTRICTS, records, strict=True)}
+
+
+def test_one_item_in_several_districts_asks_at_most_for_the_district(resolve, districts) -> None:  # type: ignore[no-untyped-def]
+    result = resolve("护照办理收费吗")
+    assert result.decision is Decision.ONE  # not a list of three near-identical names
+    assert result.best and result.best.task_code == PASSPORT  # the city's stands for it
+    assert result.needs_place and not result.place_known
+    assert [p.label for p in result.places] == ["市本级", "桥西区", "桥东区"]
+    question = place_question(result.best.name, result.places)
+    assert "您在哪个区办理" in question and "2. 桥西区" in question
+    # the answer to that question: a number or a name
+    assert place_from_text(result.places, "2") == result.places[1]
+    assert place_from_text(result.places, "桥东") == result.places[2]
+    assert place_from_text(result.places, "都行") is None
+    # said in the question, it is not asked
+    named = resolve("桥西区办护照收费吗")
+    assert named.best and named.best.task_code == districts["桥西区"]
+    assert named.place_known and not named.needs_place
+
+
+def test_the_place_comes_from_an_earlier_choice_or_the_hall_scanned(
+    catalog: Engine, settings: Settings, districts
+) -> None:  # type: ignore[no-untyped-def]
+    resolver = Resolver(load_lexicon(settings.lexicon_path))
+    with session_scope(catalog) as session:
+        chosen = resolver.resolve(session, "护照办理收费吗", place=PlaceHint(region="桥东区"))
+        scanned = resolver.resolve(
+            session, "护照办理收费吗", place=PlaceHint(hall_code="H139900004")
+        )
+        near = resolver.resolve(
+            session, "护照办理收费吗", place=PlaceHint(location=(38.04, 114.47))
+        )
+        places = resolver.places_of(session, districts["桥东区"])
+    assert chosen.best and chosen.best.task_code == districts["桥东区"] and chosen.place_known
+    assert scanned.best and scanned.best.task_code == districts["桥西区"]  # its hall's QR code
+    assert near.best and near.best.task_code == districts["桥西区"]  # nearest hall of the three
+    assert {p.task_code for p in places} == {PASSPORT, *districts.values()}
+
+
+def test_a_sub_item_answers_only_when_its_note_is_spoken(resolve, districts) -> None:  # type: ignore[no-untyped-def]
+    plain = resolve("护照办理收费吗")
+    assert HK_PASSPORT_NAME not in {c.name for c in plain.candidates}
+    spoken = resolve("港澳台居民办护照收费吗")
+    assert spoken.best and spoken.best.name == HK_PASSPORT_NAME
+
+
+def test_a_big_catalog_is_rebuilt_off_the_turn_and_incrementally(
+    catalog: Engine, settings: Settings
+) -> None:
+    from catalog_sync.service import run_sync
+    from tests.conftest import DELTA
+
+    resolver = Resolver(load_lexicon(settings.lexicon_path), ResolverConfig(background_above=0))
+    question = "电动自行车注册登记要带什么"  # an item only the delta adds
+    with session_scope(catalog) as session:
+        before = resolver.resolve(session, question)
+    assert before.best is None or "电动自行车" not in before.best.name
+    run_sync(str(DELTA), catalog, settings)
+    with session_scope(catalog) as session:
+        served = resolver.resolve(session, question)  # answered by the previous generation
+    assert served.top(3) == before.top(3)
+    builder = resolver._state.builder
+    assert builder is not None
+    builder.join(60)
+    with session_scope(catalog) as session:
+        after = resolver.resolve(session, question)
+    assert after.best and after.best.name == "电动自行车注册登记"
+    full, delta = resolver.builds[-2:]
+    assert not full.incremental and delta.incremental
+    assert 0 < delta.reread < full.reread / 5  # only what the delta changed is read again
+
+
+def test_a_word_staff_add_is_understood_without_a_restart(
+    catalog: Engine, settings: Settings
+) -> None:
+    from banshi.lexicon_overlay import add_word_for_item
+
+    resolver = Resolver(load_lexicon(settings.lexicon_path))
+    with session_scope(catalog) as session:
+        assert resolver.resolve(session, "灰灰卡怎么办").decision is Decision.NONE
+    with session_scope(catalog) as session:
+        add_word_for_item(session, "灰灰卡", CARD + "001", actor="staff-1")
+    with session_scope(catalog) as session:
+        result = resolver.resolve(session, "灰灰卡怎么办")
+    assert result.best and result.best.task_code == CARD + "001"
+    assert resolver.builds[-1].generation.overlay == 1

@@ -1,0 +1,233 @@
+"""Scoring a question against the index and deciding what to do with the result.
+
+The query is normalised, expanded with the curated lexicon (二手房 → 存量房, 丢了 → 补领) and
+scored with BM25 over weighted fields. Siblings are then ordered by what the citizen said
+(:mod:`banshi.resolution.siblings`), rivals the words cannot tell apart are asked about, and
+a match resting only on generic words is no match.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+
+import numpy as np
+
+from banshi.catalog import HallSpot
+from banshi.resolution import places, subitems
+from banshi.resolution.index import K1, NAMING_WEIGHT, Doc, ItemIndex
+from banshi.resolution.result import Candidate, Decision, PlaceHint, PlaceOption, Resolution
+from banshi.resolution.siblings import MIN_SCORE, _tell_siblings, said
+from banshi.text import mainland_wording, normalize_message
+
+TERM_WEIGHT = 0.3  # formal terms for colloquial nouns (二手房 → 存量房)
+WORDING_WEIGHT = 0.8  # mainland wording of Taiwan words (計程車 → 出租车)
+ACTION_WEIGHT = 0.6  # formal actions for colloquial verbs (丢了 → 补领): what tells items apart
+# Actions read into the citizen's words add at most this share of what their own words matched:
+# they tell items apart, they do not find one (刚出世的孩子上户口 reads as 首次申领, which must
+# not make 社会保障卡申领 the answer).
+ACTION_SHARE = 0.5
+# An item named for a corrective action (补证换证, 遗失补领, 变更, 注销) that the citizen does not
+# mention scores this much of its match: asking for a replacement or a change, people say so
+# (出生医学证明在哪领 is about 首次签发 before 补发换发).
+UNSAID_CORRECTIVE = 0.8
+
+# Decision thresholds (see eval/resolution_eval.py for how they were chosen).
+MIN_EVIDENCE = 5.0  # ... and the best must match this much of specific (not generic) words
+GENERIC_SHARE = 0.1  # a feature naming more than this share of items is generic
+RIVAL_RATIO = 0.75  # a runner-up scoring this close to the best ...
+RIVAL_DISTINCT = 0.25  # ... that misses at most this share of what the best matched is a rival
+# A question about which items to do: 要办哪些手续, 能申请啥补助, 要办什么证件.
+# Not 要带什么证件 or 需要啥证明: those ask what to bring for one item.
+_WHICH = re.compile(
+    r"(办|申请|申领|领)(点|些)?(啥|什么|哪些|哪几[个样项])(证|证件|手续|补助|补贴|业务|事项)"
+)
+WHICH_RATIO = 0.5
+_UNTOUCHED = np.iinfo(np.int64).max
+
+Matched = dict[int, float]  # feature id -> what it weighed in the query (qweight × idf)
+
+
+def search(
+    index: ItemIndex,
+    text: str,
+    limit: int = 10,
+    hint: PlaceHint | None = None,
+    halls: Mapping[str, HallSpot] | None = None,
+) -> Resolution:
+    featurizer = index.featurizer
+    query = normalize_message(text)
+    q = featurizer.features(query)
+    terms, actions = featurizer.expand(query)
+    worded = mainland_wording(text, query)  # 開計程車 → 开出租车, alongside 开计程车
+    read = featurizer.features_of(actions)
+    expansion: dict[str, float] = {}
+    for features, weight in (
+        (featurizer.features_of(terms), TERM_WEIGHT),
+        (read, ACTION_WEIGHT),
+        (featurizer.features_of([worded]), WORDING_WEIGHT),
+        (featurizer.features_of(index.misheard(query)), WORDING_WEIGHT),
+    ):
+        for feature in features:
+            expansion[feature] = max(expansion.get(feature, 0.0), weight)
+    read_in = read - q.keys()  # what only the actions read into the words bring
+    for feature, weight in expansion.items():
+        if feature not in q:  # a lexicon term adds what the citizen's words lack, at a discount
+            q[feature] += weight
+
+    n = len(index.docs)
+    scores = np.zeros(n)
+    acted = np.zeros(n)  # of which from actions read into the words
+    first = np.full(n, _UNTOUCHED, dtype=np.int64)  # the feature that first matched each
+    weights: list[tuple[int, float]] = []
+    for k, (feature, qtf) in enumerate(q.items()):
+        fid = index.vocab.get(feature)
+        if fid is None or index.post_ptr[fid] == index.post_ptr[fid + 1]:
+            continue
+        start, end = index.post_ptr[fid], index.post_ptr[fid + 1]
+        docs, tf = index.post_docs[start:end], index.post_tfs[start:end]
+        idf = float(index.idf[fid])
+        qweight = min(qtf, 2.0)
+        gain = qweight * idf * tf * (K1 + 1) / (tf + index.norms[docs])
+        scores[docs] += gain
+        if feature in read_in:
+            acted[docs] += gain
+        fresh = docs[first[docs] == _UNTOUCHED]
+        first[fresh] = k
+        weights.append((fid, qweight * idf))
+    touched = np.flatnonzero(first != _UNTOUCHED)
+    with_actions = acted > 0
+    rest = scores[with_actions] - acted[with_actions]
+    scores[with_actions] = rest + np.minimum(acted[with_actions], ACTION_SHARE * rest)
+    heard_said = said(query, actions, featurizer.filler)
+    matches = scores.copy()  # before the corrective discount: siblings are judged on these
+    heard = set(heard_said[0]).union(*actions)
+    if index.has_corrective.any():
+        spoken_for = np.zeros(n, dtype=bool)
+        for ch in heard & index.corrective_docs.keys():
+            spoken_for |= index.corrective_docs[ch]
+        scores[index.has_corrective & ~spoken_for] *= UNSAID_CORRECTIVE
+
+    order = touched[np.lexsort((touched, first[touched], -scores[touched]))]
+    keep = ~index.states_cancelled[order] | (scores[order] >= MIN_SCORE * 2)
+    ranked, stands_for = subitems.fold(
+        order[keep].tolist(), index.parent, index.names, heard_said, featurizer.filler, limit
+    )
+    for main, sub in stands_for.items():  # the main item answers for what its 子项 matched
+        scores[main] = max(scores[main], scores[sub])
+        matches[main] = max(matches[main], matches[sub])
+    docs_of = [index.docs[i] for i in ranked]
+    chosen = [_place(doc, query, hint, halls) for doc in docs_of]
+    candidates = [
+        Candidate(
+            choice.task_code if choice else doc.task_code,
+            doc.name,
+            doc.state,
+            round(float(scores[i]), 3),
+        )
+        for i, doc, choice in zip(ranked, docs_of, chosen, strict=True)
+    ]
+    matched = [_matched(index.docs[i], weights) for i in ranked]
+    rivals = _rivals(candidates, matched)
+    told = _tell_siblings(
+        candidates, [d.words for d in docs_of], [float(matches[i]) for i in ranked], heard_said
+    )
+    if told is not None:
+        order_of, siblings, leaders = told
+        ranked = [ranked[k] for k in order_of]
+        candidates = [candidates[k] for k in order_of]
+        matched = [matched[k] for k in order_of]
+        chosen = [chosen[k] for k in order_of]
+        rivals = [r for r in rivals if r.task_code not in siblings]
+        rivals += [c for c in candidates[1:] if c.task_code in leaders]
+        # A sibling promoted from far behind does not pass an item that fits the citizen's
+        # words better: the family may be the wrong one, so the assistant asks.
+        passed = next(
+            (
+                k
+                for k, c in enumerate(candidates)
+                if c.task_code not in siblings and c.score > candidates[0].score
+            ),
+            None,
+        )
+        if passed is not None:
+            ranked.insert(0, ranked.pop(passed))
+            candidates.insert(0, candidates.pop(passed))
+            matched.insert(0, matched.pop(passed))
+            chosen.insert(0, chosen.pop(passed))
+            rivals = [c for c in candidates[1:] if c.task_code in leaders]
+    if _WHICH.search(query) and candidates and candidates[0].score >= MIN_SCORE:
+        # "要办哪些手续" asks which items: offer the ones that fit, do not pick one
+        rivals = [c for c in candidates[1:4] if c.score >= WHICH_RATIO * candidates[0].score]
+    decision = _decide(candidates, rivals)
+    if decision is not Decision.NONE and _evidence(index, matched[0], index.docs[ranked[0]]) < (
+        MIN_EVIDENCE
+    ):
+        decision = Decision.NONE  # only generic words matched (申请, 登记, 办理 …)
+    result = Resolution(candidates, decision, query, rivals)
+    if decision is Decision.ONE and index.docs[ranked[0]].places:
+        result.places = list(index.docs[ranked[0]].places)
+        result.place_known = chosen[0] is not None
+    return result
+
+
+def _place(
+    doc: Doc, query: str, hint: PlaceHint | None, halls: Mapping[str, HallSpot] | None
+) -> PlaceOption | None:
+    """The implementation the question names (桥西区怎么办) or the hint points at."""
+    if not doc.places:
+        return None
+    return places.said_in(doc.places, query) or doc.representative(hint, halls)
+
+
+def _matched(doc: Doc, weights: list[tuple[int, float]]) -> Matched:
+    if not weights:
+        return {}
+    fids = np.array([f for f, _ in weights], dtype=np.int64)
+    present = np.isin(fids, doc.fids)
+    return {fid: w for (fid, w), hit in zip(weights, present.tolist(), strict=True) if hit}
+
+
+def _evidence(index: ItemIndex, matched: Matched, doc: Doc) -> float:
+    """How much of a match rests on specific words rather than generic ones, and on what
+    the item is called rather than what its conditions and FAQs happen to mention: 家里 in
+    a 低保 condition does not make 家里下水道堵了 a 低保 question."""
+    limit = max(3, GENERIC_SHARE * len(index.docs))
+    return sum(
+        w * min(1.0, doc.tf(f) / NAMING_WEIGHT)
+        for f, w in matched.items()
+        if index.naming[f] <= limit
+    )
+
+
+def _rivals(candidates: list[Candidate], matched: list[Matched]) -> list[Candidate]:
+    """Runner-ups the query cannot tell from the best one.
+
+    A runner-up is a rival when it scores close to the best *and* the query words that the best
+    matched are (nearly) all matched by it too: nothing the citizen said tells them apart, so
+    the assistant must ask rather than guess (身份证 → 首次申领 / 换领 / 补领 / 挂失).
+    """
+    if len(candidates) < 2 or candidates[0].score < MIN_SCORE:
+        return []
+    best, mass = candidates[0].score, sum(matched[0].values()) or 1.0
+    rivals = []
+    for candidate, features in zip(candidates[1:6], matched[1:6], strict=False):
+        distinct = sum(w for f, w in matched[0].items() if f not in features) / mass
+        if candidate.score >= RIVAL_RATIO * best and distinct <= RIVAL_DISTINCT:
+            rivals.append(candidate)
+    return rivals
+
+
+def _decide(candidates: list[Candidate], rivals: list[Candidate]) -> Decision:
+    if not candidates or candidates[0].score < MIN_SCORE:
+        return Decision.NONE
+    return Decision.ASK if rivals else Decision.ONE
+
+
+def with_place(result: Resolution, option: PlaceOption) -> Resolution:
+    """``result`` answered for the implementation ``option`` (the citizen said where)."""
+    if not result.candidates:
+        return result
+    best = replace(result.candidates[0], task_code=option.task_code)
+    return replace(result, candidates=[best, *result.candidates[1:]], place_known=True)

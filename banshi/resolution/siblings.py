@@ -1,0 +1,127 @@
+"""Siblings: items named alike (居民身份证首次申领 / 换领 / 补领 / 挂失申报) that differ only in
+the rest of their names.
+
+When the citizen's words (or the actions the lexicon reads into them: 丢了 → 补领) point at
+one sibling's distinguishing part, that sibling goes first; when nothing does, the assistant
+asks. Scores do not decide between siblings: one sibling with more aliases than the others
+would always win.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection
+
+from banshi.resolution.result import Candidate
+
+MIN_SCORE = 4.0  # below this nothing fits: say so rather than guess
+SIBLING_SHARED = 3  # names sharing a substring this long are siblings ...
+SIBLING_RATIO = 0.5  # ... when both score at least this share of the best
+SIBLING_MIN = 1.0  # evidence below this says nothing (1.0: one character only one sibling has)
+SIBLING_MARGIN = 0.5  # a sibling this far behind the most-evidenced one is out of the running
+SIBLING_READ = 0.5  # a character the lexicon read into the citizen's words counts half ...
+SIBLING_DONE = 0.25  # ... and one in a clause about what they already did (已经挂失了) a quarter
+# A clause saying something is already done: 已经挂失了, 之前登记过, 早就办了.
+_DONE = re.compile(r"已|早就|之前|以前|过了|完了")  # 已 covers 已经 and 早已
+_CLAUSES = re.compile(r"[，,。.！!？?；;、\s]+")
+
+Said = tuple[dict[str, float], list[str]]  # how strongly each character was said; actions read
+
+
+def said(query: str, actions: list[str], filler: Collection[str]) -> Said:
+    """How strongly the citizen said each character, for telling siblings apart.
+
+    Their own characters count 1, those in a clause about something already done
+    (社保卡已经挂失了，补卡去哪) count ``SIBLING_DONE``: what they did is not what they ask
+    for. One-character filler (办, 要, 的 …) does not count.
+    """
+    chars: dict[str, float] = {}
+    for clause in _CLAUSES.split(query):
+        weight = SIBLING_DONE if _DONE.search(clause) else 1.0
+        for ch in clause:
+            if "\u4e00" <= ch <= "\u9fff" and ch not in filler:
+                chars[ch] = max(chars.get(ch, 0.0), weight)
+    return chars, actions
+
+
+def _tell_siblings(
+    candidates: list[Candidate],
+    names: list[tuple[str, ...]],
+    matches: list[float],
+    said: Said,
+) -> tuple[list[int], set[str], set[str]] | None:
+    """Order the best candidate's siblings by what the query says about their differences.
+
+    Siblings are the candidates matching at least ``SIBLING_RATIO`` of the best's match (before
+    the discount for an unsaid corrective action, so 挂失 stays a sibling of 首次申领 when
+    neither is asked about) whose names share a run of whole words of ``SIBLING_SHARED``+
+    characters with the best's (居民身份证, not the 证换领 that 残疾人证换领补办 and 居民身份证换领
+    happen to share). Each sibling's distinguishing part is its name without the part all
+    siblings share; a character the citizen said (or the lexicon read into their words) counts
+    1 / (the number of siblings whose parts have it), so 补 (only 补领) outweighs 领 (申领, 换领,
+    补领).
+
+    Returns None when the best has no siblings; otherwise the new order of all candidates,
+    every sibling's code, and the codes of the leaders: the one sibling the query points at,
+    or all that it cannot tell apart (the assistant asks among those).
+    """
+    if len(candidates) < 2 or candidates[0].score < MIN_SCORE:
+        return None
+    shared: dict[int, str] = {}
+    for k in range(min(6, len(candidates))):
+        if k and matches[k] < SIBLING_RATIO * matches[0]:
+            continue
+        common = _common(names[0], names[k]) if k else "".join(names[0])
+        if len(common) >= SIBLING_SHARED:
+            shared[k] = common
+    if len(shared) < 2:
+        return None
+    core = min(shared.values(), key=len)  # what all of them share with the best
+    # the whole name, bracket notes included: （经营性道路客货运输驾驶员） tells 货车 apart
+    texts = {k: re.sub(r"[（）()]", "", candidates[k].name).replace(core, "", 1) for k in shared}
+    parts = {k: set(text) - set(core) for k, text in texts.items()}
+    holders: dict[str, int] = defaultdict(int)
+    for chars in parts.values():
+        for ch in chars:
+            holders[ch] += 1
+    chars_said, actions = said
+    evidence = {}
+    for k, chars in parts.items():
+        hit = {ch: chars_said[ch] for ch in chars if ch in chars_said}
+        # an action counts only where its whole word is in the name (申请 says nothing of 申领)
+        for action in (a for a in actions if a in texts[k]):
+            for ch in set(action) & chars:
+                hit[ch] = max(hit.get(ch, 0.0), SIBLING_READ)
+        evidence[k] = sum(weight / holders[ch] for ch, weight in hit.items())
+    top = max(evidence.values())
+    if top < SIBLING_MIN:
+        leaders = sorted(shared)  # nothing said about what sets them apart
+    else:
+        leaders = sorted(
+            (k for k in shared if evidence[k] > top - SIBLING_MARGIN),
+            key=lambda k: (-evidence[k], k),
+        )
+    slots = sorted(shared)
+    order = list(range(len(candidates)))
+    for slot, k in zip(slots, [*leaders, *(k for k in slots if k not in leaders)], strict=True):
+        order[slot] = k
+    return (
+        order,
+        {candidates[k].task_code for k in shared},
+        {candidates[k].task_code for k in leaders},
+    )
+
+
+def _common(a: tuple[str, ...], b: tuple[str, ...]) -> str:
+    """The longest run of whole words two names share, as text."""
+    best = ""
+    for i in range(len(a)):
+        for j in range(len(b)):
+            n = 0
+            while i + n < len(a) and j + n < len(b) and a[i + n] == b[j + n]:
+                n += 1
+            run = "".join(a[i : i + n])
+            if len(run) > len(best):
+                best = run
+    return best
