@@ -1,5 +1,10 @@
-"""Custom actions served by ``rasa run actions``: thin adapters over the domain layer."""
+"""Rasa custom actions: thin adapters over the domain layer (``banshi``).
 
-from actions import actions, notice_actions
+``said`` maps the NLU's intents to the domain's words once; ``slots`` keeps what the
+conversation remembers; ``guide`` answers questions; ``task`` runs every multi-turn task.
+The domain services come from :mod:`actions.services`, installed by the composition root.
+"""
 
-__all__ = ["actions", "notice_actions"]
+from actions import guide, task
+
+__all__ = ["guide", "task"]

@@ -18,18 +18,18 @@ from pathlib import Path
 
 import yaml
 
+from app.settings import PROJECT_ROOT, Settings
 from banshi.db import get_engine, migrate, session_scope
 from banshi.lexicon import load_lexicon
-from banshi.settings import PROJECT_ROOT, Settings
 from banshi.userdict import dictionary_hash, write_user_dict
 
 MODEL_NAME = "banshi"
 CONFIG = "config.yml"
 DOMAIN = "bot/domain.yml"
 DATA = ("nlu_data", "bot/data")
-# Everything the model is trained from, besides the dictionary (bot/components.py holds the
-# tokenizer: a change there changes the tokens).
-INPUTS = (CONFIG, DOMAIN, *DATA, "bot/components.py")
+# Everything the model is trained from, besides the dictionary (bot/components holds the
+# tokenizer and the featurizers: a change there changes the features).
+INPUTS = (CONFIG, DOMAIN, *DATA, "bot/components")
 TOKENIZER = "bot.components.BanshiJiebaTokenizer"
 
 
@@ -87,7 +87,12 @@ def fingerprint(settings: Settings, root: Path = PROJECT_ROOT) -> str:
     paths = [settings.lexicon_path]
     for name in INPUTS:
         path = root / name
-        paths.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
+        if path.is_dir():  # compiled caches come and go with imports: not an input
+            paths.extend(
+                sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            )
+        else:
+            paths.append(path)
     for path in paths:
         digest.update(str(path.relative_to(root) if path.is_relative_to(root) else path).encode())
         digest.update(b"\0")

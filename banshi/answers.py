@@ -11,23 +11,15 @@ import re
 from collections.abc import Callable
 from datetime import date
 
+from banshi.asks import Ask
 from banshi.catalog import Place
 from banshi.hours import today_text, weekly_hours_text
 from banshi.models import STATE_ACTIVE, STATE_CANCELLED, Item, Material
-
-WECHAT_TEXT_LIMIT = 2000  # bytes of UTF-8; WeChat's real limit is about 2,048 (NOTES.md)
-
-_STEP = re.compile(r"(?:^|(?<=[；;。\n]))\s*(?=(?:\d{1,2}|[一二三四五六七八九十]{1,2})[.、．)）])")
-
-
-def _split_steps(text: str) -> list[str]:
-    """Split '1.xxx；2.xxx' style catalog text into its numbered parts (kept as written)."""
-    parts = [p.strip(" ；;\n") for p in _STEP.split(text) if p.strip(" ；;\n")]
-    return parts or ([text.strip()] if text.strip() else [])
+from banshi.text import split_steps
 
 
 def _lines(text: str) -> str:
-    return "\n".join(_split_steps(text))
+    return "\n".join(split_steps(text))
 
 
 def header(item: Item) -> str:
@@ -110,7 +102,44 @@ def _published(item: Item, text: str, label: str) -> str:
 
 
 def conditions(item: Item, place: Place, today: date) -> str:
-    return _published(item, item.accept_condition, "受理条件")
+    """Who may apply: the 受理条件 as published, introduced by what decides it."""
+    steps = split_steps(item.accept_condition)
+    if not steps:
+        return _published(item, item.accept_condition, "受理条件")
+    lines = [f"{header(item)}能不能办，要看是否符合以下受理条件：", *steps]
+    if len(item.situations) > 1:
+        names = "、".join(s.name for s in item.situations)
+        lines.append(f"办理情形分为：{names}，各情形的条件和材料有所不同。")
+    who = item.consult_phone or "12345 政务服务便民热线"
+    lines.append(f"拿不准自己是否符合的，可以先电话咨询 {who}。")
+    return "\n".join(lines)
+
+
+_BIGRAM_SKIP = set("的了吗呢吧啊么不是有在我你他她它这那要能可以办")
+# Words every condition and every question has: they tell no clause from another.
+_GENERIC_BIGRAMS = {"申请", "办理", "需要", "能否", "是否", "哪些", "什么", "人员", "或者", "可以"}
+
+
+def _bigrams(text: str) -> set[str]:
+    chars = [ch for ch in text if "\u4e00" <= ch <= "\u9fff" or ch.isdigit()]
+    pairs = {a + b for a, b in zip(chars, chars[1:], strict=False) if not {a, b} <= _BIGRAM_SKIP}
+    return pairs - _GENERIC_BIGRAMS
+
+
+def deciding_condition(item: Item, question: str) -> str | None:
+    """The one published condition the question is about ("外地人能办吗" → the 户籍 clause),
+    when one shares clearly more words with it than the others do."""
+    steps = split_steps(item.accept_condition)
+    if len(steps) < 2:  # unnumbered: its sentences
+        steps = [p for p in re.split(r"[；;。]", item.accept_condition) if p.strip()]
+    if len(steps) < 2:
+        return None
+    asked = _bigrams(question) - _bigrams(item.name)
+    overlaps = [len(asked & _bigrams(step)) for step in steps]
+    best = max(overlaps)
+    if best < 1 or overlaps.count(best) > 1:
+        return None
+    return f"与您问的情况关系最大的是这一条：{steps[overlaps.index(best)]}"
 
 
 def process(item: Item, place: Place, today: date) -> str:
@@ -210,75 +239,95 @@ def contact(item: Item, place: Place, today: date) -> str:
     return "\n".join(lines)
 
 
+# The aspects offered under the overview card, in this order: "回复序号" picks one.
+MENU: tuple[Ask, ...] = (
+    Ask.MATERIALS,
+    Ask.CONDITIONS,
+    Ask.PROCESS,
+    Ask.TIME_LIMIT,
+    Ask.FEES,
+    Ask.PLACE_HOURS,
+    Ask.ONLINE,
+    Ask.TRIPS,
+    Ask.CONTACT,
+    Ask.LEGAL_BASIS,
+)
+_WHO_CHARS = 60  # the first condition, cut to one line
+
+
+def _first_condition(item: Item) -> str | None:
+    steps = split_steps(item.accept_condition)
+    if not steps:
+        return None
+    first = re.sub(r"^[（(]?[0-9一二三四五六七八九十]+[)）.、．]\s*", "", steps[0])
+    first = re.split(r"[；;。]", first)[0]
+    return first if len(first) <= _WHO_CHARS else first[: _WHO_CHARS - 1] + "…"
+
+
 def overview(item: Item, place: Place, today: date) -> str:
-    lines = [f"{header(item)}"]
-    if item.dept_name:
-        lines.append(f"办理部门：{item.dept_name}")
+    """The item on one card — what it is, who may apply, how many materials, where, how
+    long, what it costs — and the aspects as a numbered menu, for a question that names the
+    item but not what it wants to know."""
+    lines = [header(item)]
+    what = f"由{item.dept_name}办理" if item.dept_name else ""
+    if item.result_name:
+        what += f"{'，' if what else ''}办结后领取：{item.result_name}"
+    if what:
+        lines.append(what + "。")
+    who = _first_condition(item)
+    if who:
+        lines.append(f"谁可以办：{who}（详见“办理条件”）")
+    if item.materials:
+        always = sum(1 for m in item.materials if not m.handle_case)
+        cases = len(item.materials) - always
+        lines.append(f"材料：{always}项" + (f"，另有{cases}项视情形提供" if cases else ""))
+    where = place.hall.name if place.hall else item.center_name or item.transact_addr
+    if where:
+        lines.append(f"地点：{where}")
     promise = _days(item.promise_day, item.promise_type)
     if promise:
-        lines.append(f"办理时限：{promise}")
+        lines.append(f"时限：{promise}")
     lines.append("收费：" + ("收费，详见收费标准" if item.is_fee == "1" else "不收费"))
     if item.limit_scene_num is not None:
         lines.append(
             "到现场："
             + ("不用跑" if item.limit_scene_num == 0 else f"最多{item.limit_scene_num}次")
         )
-    lines.append("网上办理：" + ("可以" if item.is_online == "1" else "暂不支持"))
-    where = place.hall.name if place.hall else item.center_name or item.transact_addr
-    if where:
-        lines.append(f"办理地点：{where}")
-    if item.situations:
-        lines.append("办理情形：" + "、".join(s.name for s in item.situations))
-    lines.append("您可以接着问：要带什么材料、办理条件、流程、多久办好、在哪办、收不收费。")
+    if item.is_online == "1" and item.online_url:
+        lines.append(f"完整办事指南和网上办理：{item.online_url}")
+    else:
+        lines.append("网上办理：" + ("可以" if item.is_online == "1" else "暂不支持"))
+    lines.append("想了解哪一项，请回复序号：")
+    offered = [f"{i}.{ask.label}" for i, ask in enumerate(MENU, 1)]
+    half = (len(offered) + 1) // 2
+    lines += [" ".join(offered[:half]), " ".join(offered[half:])]
     return "\n".join(lines)
 
 
-ANSWERS: dict[str, Callable[[Item, Place, date], str]] = {
-    "ask_materials": materials,
-    "ask_conditions": conditions,
-    "ask_process": process,
-    "ask_time_limit": time_limit,
-    "ask_fees": fees,
-    "ask_place_hours": place_hours,
-    "ask_legal_basis": legal_basis,
-    "ask_online": online,
-    "ask_trips": trips,
-    "ask_contact": contact,
-    "ask_overview": overview,
+ANSWERS: dict[Ask, Callable[[Item, Place, date], str]] = {
+    Ask.MATERIALS: materials,
+    Ask.CONDITIONS: conditions,
+    Ask.PROCESS: process,
+    Ask.TIME_LIMIT: time_limit,
+    Ask.FEES: fees,
+    Ask.PLACE_HOURS: place_hours,
+    Ask.LEGAL_BASIS: legal_basis,
+    Ask.ONLINE: online,
+    Ask.TRIPS: trips,
+    Ask.CONTACT: contact,
+    Ask.OVERVIEW: overview,
 }
 
 
-def answer(intent: str, item: Item, place: Place, today: date) -> str:
-    """The answer to ``intent`` about ``item`` (an overview for anything else)."""
-    text = ANSWERS.get(intent, overview)(item, place, today)
+def answer(ask: Ask, item: Item, place: Place, today: date) -> str:
+    """The answer to ``ask`` about ``item``."""
+    text = ANSWERS[ask](item, place, today)
     tail = footer(item)
     return f"{text}\n{tail}" if tail else text
 
 
 def faq_answer(item: Item, question: str, answer_text: str) -> str:
     return f"{header(item)}常见问题：{question}\n答：{answer_text}"
-
-
-def split_message(text: str, limit: int = WECHAT_TEXT_LIMIT) -> list[str]:
-    """Split at line breaks so that each part stays under ``limit`` UTF-8 bytes."""
-    parts: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line.encode("utf-8")) > limit:  # one enormous line: cut by characters
-            cut = len(line)
-            while len(line[:cut].encode("utf-8")) > limit:
-                cut = cut * 3 // 4
-            parts.append(line[:cut])
-            line = line[cut:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate.encode("utf-8")) > limit:
-            parts.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return parts
 
 
 # ------------------------------------------------------------------ dialogue texts

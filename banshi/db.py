@@ -6,14 +6,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
-
-from banshi.settings import load_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -38,9 +37,9 @@ def make_engine(url: str) -> Engine:
 
 
 @lru_cache(maxsize=8)
-def get_engine(url: str | None = None) -> Engine:
-    """The process-wide engine for ``url`` (default: the configured DATABASE_URL)."""
-    return make_engine(url or load_settings().database_url)
+def get_engine(url: str) -> Engine:
+    """The process-wide engine for ``url`` (one pool per database and process)."""
+    return make_engine(url)
 
 
 def session_factory(engine: Engine) -> sessionmaker:
@@ -71,3 +70,18 @@ def alembic_config(engine: Engine) -> Config:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest migration; a no-op when it is already there."""
     command.upgrade(alembic_config(engine), "head")
+
+
+def conflict_insert(session: Session, table: Any) -> Any:
+    """An INSERT that can say ON CONFLICT DO NOTHING / DO UPDATE (PostgreSQL and SQLite both
+    have it; the dialect's own construct is needed for the clause)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    raise NotImplementedError(f"{name} is not supported (PostgreSQL and SQLite are)")

@@ -1,136 +1,173 @@
 """Guide Q&A: from a citizen's question (and what the conversation remembers) to answers.
 
-The Rasa action is a thin adapter over :meth:`Guide.handle`: it passes the text, the NLU's
-intent and ``item`` entity and the remembered :class:`DialogueState`, and sends back the
-messages and the new state.
+The Rasa action is a thin adapter: :meth:`Guide.understand` decides what the message is —
+a pick from what was offered, or the decision step of :mod:`banshi.understanding` over the
+NLU's readings and the resolver's result — and :meth:`Guide.handle` answers a question (the
+text, what is asked, the remembered :class:`DialogueState`), reusing that resolution. Tasks
+that need an item (a notice, a booking) find it with :meth:`Guide.pick`, the same resolution
+and numbered clarification.
 """
 
 from __future__ import annotations
 
-import re
-import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from difflib import SequenceMatcher
+from enum import Enum
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from banshi import answers
+from banshi.asks import Ask
 from banshi.catalog import get_item, place_of
-from banshi.db import get_engine, migrate, session_scope
-from banshi.lexicon import load_lexicon
+from banshi.choices import parse_choice
+from banshi.conversation import ItemPick
+from banshi.db import session_scope
 from banshi.models import STATE_ACTIVE, STATE_CANCELLED, Item
-from banshi.resolution import MIN_SCORE, Resolution, Resolver
-from banshi.settings import Settings, load_settings
-from banshi.text import MAX_MESSAGE_CHARS, normalize_message
+from banshi.resolution import MIN_SCORE, Decision, Resolution, Resolver
+from banshi.text import MAX_MESSAGE_CHARS, normalize_message, split_message
+from banshi.unanswered import UnansweredReason, record_unanswered
+from banshi.understanding import (
+    DEFAULT_CONFIG,
+    NO_CONTEXT,
+    Context,
+    Heard,
+    UnderstandingConfig,
+    Understood,
+    Verdict,
+    asks_eligibility,
+    decide,
+)
 
 # A follow-up ("那要多少钱") keeps the remembered item unless the new words clearly name
 # another one: a weak match below this score is not enough to switch.
 SWITCH_SCORE = 2 * MIN_SCORE
 FAQ_MATCH = 0.6  # similarity above which the item's own 常见问题 answers the question
-# Tasks that need the item resolved (with the same clarification) but answer for themselves:
-# the guide only settles which item and says nothing about it (outcome "resolved").
-TASK_INTENTS = frozenset({"request_notice"})
 
 
 @dataclass
 class DialogueState:
-    """What the conversation remembers between turns (Rasa slots)."""
+    """What the guide remembers between turns (Rasa slots)."""
 
     item_code: str | None = None
     candidates: list[str] = field(default_factory=list)
-    pending_intent: str | None = None
+    pending: Ask | None = None  # what was asked when the numbered list was offered
+
+
+class GuideOutcome(str, Enum):
+    ANSWERED = "answered"
+    CLARIFY = "clarify"  # a numbered list of items was offered
+    NOT_FOUND = "not_found"  # nothing in the catalog fits
+    INVALID_CHOICE = "invalid_choice"  # a number outside the list
+    REJECTED_INPUT = "rejected_input"  # empty or too long
 
 
 @dataclass
 class GuideReply:
     messages: list[str]
     state: DialogueState
-    outcome: str  # answered / resolved / clarify / not_found / invalid_choice / rejected_input
-
-
-_CN_DIGITS = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-}
-_CHOICE = re.compile(
-    r"^(?:选|选择|要|就|是)?(?:第)?([0-9]{1,2}|[一二两三四五六七八九十])(?:个|项|条|号)?(?:吧|的|啊|呀|。|!|！)*$"
-)
-
-
-def parse_choice(text: str, count: int) -> int | None:
-    """1-based choice from '2', '第二个', '选3', '最后一个'; None when it is not a number."""
-    t = re.sub(r"[\s,，.。!！~]+", "", text)
-    t = re.sub(r"^(我)?(选|要|就|是)+", "", t)
-    t = re.sub(r"(吧|啊|呀|哈|了)+$", "", t)
-    if t in ("最后一个", "最后那个", "最后一项"):
-        return count
-    match = _CHOICE.match(t)
-    if not match:
-        return None
-    token = match.group(1)
-    number = int(token) if token.isdigit() else _CN_DIGITS[token]
-    return number if 1 <= number <= count else -1
+    outcome: GuideOutcome
 
 
 class Guide:
-    _instance: Guide | None = None
-    _instance_lock = threading.Lock()
+    """Answers guide questions over the synced catalog (one engine, one search index)."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(
+        self, engine: Engine, resolver: Resolver, config: UnderstandingConfig = DEFAULT_CONFIG
+    ) -> None:
         self.engine = engine
-        self.settings = settings
-        self.resolver = Resolver(load_lexicon(settings.lexicon_path))
+        self.resolver = resolver
+        self.config = config
 
-    @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> Guide:
-        """The process-wide guide (one engine, one search index)."""
-        with cls._instance_lock:
-            if cls._instance is None:
-                settings = settings or load_settings()
-                engine = get_engine(settings.database_url)
-                migrate(engine)
-                cls._instance = cls(engine, settings)
-            return cls._instance
+    # ------------------------------------------------------------------ entry points
 
-    # ------------------------------------------------------------------ entry point
+    def understand(
+        self, heard: Heard, state: DialogueState, context: Context = NO_CONTEXT
+    ) -> Understood:
+        """What the message is. A number or a name from the list offered is a pick; anything
+        else is decided over the NLU's readings and the resolver's result (searched once:
+        :meth:`handle` reuses it)."""
+        query = normalize_message(heard.text)
+        if not query or len(query) > MAX_MESSAGE_CHARS:
+            return Understood(Verdict.QUESTION)  # handle() says what is wrong with it
+        with session_scope(self.engine) as session:
+            if state.candidates and (
+                parse_choice(query, len(state.candidates)) is not None
+                or self._pick_by_name(session, query, state.candidates)
+            ):
+                return Understood(Verdict.PICK)
+            if state.item_code and _menu_choice(query) is not None:
+                return Understood(Verdict.PICK)
+            found = self.resolver.resolve(session, query, heard.item)
+        return decide(heard, found, context, self.config)
 
     def handle(
         self,
         text: str,
-        intent: str,
+        ask: Ask | None,
         state: DialogueState,
         entity: str | None = None,
         today: date | None = None,
+        pick: bool = False,
+        found: Resolution | None = None,
     ) -> GuideReply:
+        """Answer ``text``. ``ask`` None: nothing in particular is asked (the overview card,
+        or a pick from the list offered when ``pick``: the NLU read a bare number).
+        ``found``: the resolution :meth:`understand` already made of this text."""
         today = today or date.today()
         query = normalize_message(text)
         if not query:
-            return GuideReply([answers.EMPTY], state, "rejected_input")
+            return GuideReply([answers.EMPTY], state, GuideOutcome.REJECTED_INPUT)
         if len(query) > MAX_MESSAGE_CHARS:
-            return GuideReply([answers.TOO_LONG], state, "rejected_input")
+            return GuideReply([answers.TOO_LONG], state, GuideOutcome.REJECTED_INPUT)
         with session_scope(self.engine) as session:
             if state.candidates:
                 choice = parse_choice(query, len(state.candidates))
-                if choice is not None or intent == "choose_option":
+                if choice is not None or pick:
                     return self._choose(session, query, choice, state, today)
                 picked = self._pick_by_name(session, query, state.candidates)
                 if picked:
-                    return self._answer(
-                        session, picked, state.pending_intent or intent, query, today
-                    )
-            resolution = self.resolver.resolve(session, query, entity)
-            return self._route(session, resolution, intent, query, state, today)
+                    return self._answer(session, picked, state.pending or ask, query, today)
+            elif state.item_code:
+                menu = _menu_choice(query)
+                if menu is not None:  # a number from the overview card's menu
+                    return self._answer(session, state.item_code, menu, query, today)
+            resolution = found or self.resolver.resolve(session, query, entity)
+            return self._route(session, resolution, ask, query, state, today)
+
+    def pick(self, text: str, candidates: Sequence[str], hint: str | None = None) -> ItemPick:
+        """The item a task is about: a pick from ``candidates`` offered, or a new search."""
+        query = normalize_message(text)
+        with session_scope(self.engine) as session:
+            if candidates:
+                choice = parse_choice(query, len(candidates))
+                if choice is not None and choice > 0:
+                    return ItemPick(candidates[choice - 1])
+                if choice is not None:
+                    items = [i for i in (get_item(session, c) for c in candidates) if i]
+                    text = answers.invalid_choice(len(candidates)) + "\n" + answers.clarify(items)
+                    return ItemPick(None, [text], list(candidates))
+                named = self._pick_by_name(session, query, candidates)
+                if named:
+                    return ItemPick(named)
+            resolution = self.resolver.resolve(session, query, hint)
+            if resolution.decision is Decision.ONE and resolution.best:
+                return ItemPick(resolution.best.task_code)
+            if resolution.decision is Decision.ASK:
+                options = [c.task_code for c in resolution.options if c.state != STATE_CANCELLED]
+                if len(options) == 1:
+                    return ItemPick(options[0])
+                items = [i for i in (get_item(session, c) for c in options) if i]
+                return ItemPick(None, [answers.clarify(items)], options)
+            return ItemPick(None)
+
+    def note_unanswered(self, text: str, reason: UnansweredReason) -> None:
+        """A message only a fixed response answered (not understood, out of scope): kept
+        masked, without its sender, for the console's unanswered questions."""
+        with session_scope(self.engine) as session:
+            record_unanswered(session, normalize_message(text), reason)
 
     # ------------------------------------------------------------------ steps
 
@@ -138,7 +175,7 @@ class Guide:
         self,
         session: Session,
         resolution: Resolution,
-        intent: str,
+        ask: Ask | None,
         query: str,
         state: DialogueState,
         today: date,
@@ -146,19 +183,24 @@ class Guide:
         best = resolution.best
         weak = best is None or best.score < SWITCH_SCORE
         # A follow-up about the remembered item; an overview needs the item named.
-        if state.item_code and intent != "ask_overview" and (resolution.decision == "none" or weak):
-            return self._answer(session, state.item_code, intent, query, today)
-        if resolution.decision == "one" and best:
-            return self._answer(session, best.task_code, intent, query, today)
-        if resolution.decision == "ask":
+        nothing_new = resolution.decision is Decision.NONE or weak
+        if state.item_code and ask is not Ask.OVERVIEW and nothing_new:
+            return self._answer(session, state.item_code, ask, query, today)
+        if resolution.decision is Decision.ONE and best:
+            return self._answer(session, best.task_code, ask, query, today)
+        if resolution.decision is Decision.ASK:
             options = [c.task_code for c in resolution.options if c.state != STATE_CANCELLED]
             if len(options) == 1:
-                return self._answer(session, options[0], intent, query, today)
+                return self._answer(session, options[0], ask, query, today)
             items = [get_item(session, code) for code in options]
             text = answers.clarify([i for i in items if i is not None])
-            new = DialogueState(state.item_code, options, intent)
-            return GuideReply([text], new, "clarify")
-        return GuideReply([answers.NOT_FOUND], DialogueState(state.item_code), "not_found")
+            new = DialogueState(state.item_code, options, ask)
+            return GuideReply([text], new, GuideOutcome.CLARIFY)
+        # Kept (masked, no sender) for staff: where the catalog and the lexicon fall short.
+        record_unanswered(session, query, UnansweredReason.NO_ITEM, ask=ask)
+        return GuideReply(
+            [answers.NOT_FOUND], DialogueState(state.item_code), GuideOutcome.NOT_FOUND
+        )
 
     def _choose(
         self, session: Session, query: str, choice: int | None, state: DialogueState, today: date
@@ -170,11 +212,11 @@ class Guide:
                 + "\n"
                 + answers.clarify([i for i in items if i is not None])
             )
-            return GuideReply([text], state, "invalid_choice")
+            return GuideReply([text], state, GuideOutcome.INVALID_CHOICE)
         code = state.candidates[choice - 1]
-        return self._answer(session, code, state.pending_intent or "ask_overview", query, today)
+        return self._answer(session, code, state.pending, query, today)
 
-    def _pick_by_name(self, session: Session, query: str, candidates: list[str]) -> str | None:
+    def _pick_by_name(self, session: Session, query: str, candidates: Sequence[str]) -> str | None:
         """The offered item the citizen named (e.g. '补领那个'), if exactly one matches."""
         best_code, best_ratio = None, 0.0
         for code in candidates:
@@ -189,25 +231,26 @@ class Guide:
         return best_code if best_ratio >= 0.5 else None
 
     def _answer(
-        self, session: Session, code: str, intent: str, query: str, today: date
+        self, session: Session, code: str, ask: Ask | None, query: str, today: date
     ) -> GuideReply:
         item = get_item(session, code)
         state = DialogueState(item_code=code)
         if item is None:  # removed since it was offered
-            return GuideReply([answers.NOT_FOUND], DialogueState(), "not_found")
+            return GuideReply([answers.NOT_FOUND], DialogueState(), GuideOutcome.NOT_FOUND)
         closed = answers.state_notice(item)
         if closed and item.state == STATE_CANCELLED:
-            return GuideReply([closed], state, "answered")
-        if intent in TASK_INTENTS:
-            return GuideReply([], state, "resolved")
+            return GuideReply([closed], state, GuideOutcome.ANSWERED)
         messages = [closed] if closed else []
         faq = self._matching_faq(item, query)
         if faq:
             messages.append(faq)
-        if not faq or intent != "ask_overview":
-            text = answers.answer(intent, item, place_of(session, item), today)
-            messages.extend(answers.split_message(text))
-        return GuideReply(messages, state, "answered")
+        if not faq or ask not in (None, Ask.OVERVIEW):
+            text = answers.answer(ask or Ask.OVERVIEW, item, place_of(session, item), today)
+            if ask is Ask.CONDITIONS and asks_eligibility(query):
+                deciding = answers.deciding_condition(item, query)
+                text = f"{text}\n{deciding}" if deciding else text
+            messages.extend(split_message(text))
+        return GuideReply(messages, state, GuideOutcome.ANSWERED)
 
     @staticmethod
     def _matching_faq(item: Item, query: str) -> str | None:
@@ -221,3 +264,9 @@ class Guide:
         if best is None or best_ratio < FAQ_MATCH:
             return None
         return answers.faq_answer(item, best.question, best.answer)
+
+
+def _menu_choice(query: str) -> Ask | None:
+    """The aspect a bare number picks from the overview card's menu."""
+    choice = parse_choice(query, len(answers.MENU))
+    return answers.MENU[choice - 1] if choice is not None and choice > 0 else None

@@ -99,3 +99,58 @@ def normalize_message(text: str) -> str:
     text = to_halfwidth(text)
     text = _t2s().convert(text)
     return " ".join(text.split())
+
+
+# --------------------------------------------------------------------- chat messages
+
+# WeChat's text messages take about 2,048 UTF-8 bytes (NOTES.md); every part we send stays
+# under this, whichever path sends it (passive reply, 客服消息, notices, change notices).
+WECHAT_TEXT_LIMIT = 2000
+
+_STEP = re.compile(r"(?:^|(?<=[；;。\n]))\s*(?=(?:\d{1,2}|[一二三四五六七八九十]{1,2})[.、．)）])")
+
+
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def fits(text: str, limit: int = WECHAT_TEXT_LIMIT) -> bool:
+    return utf8_len(text) <= limit
+
+
+def truncate(text: str, budget: int, mark: str = "…") -> str:
+    """``text`` cut to ``budget`` UTF-8 bytes, ending with ``mark`` when it was cut."""
+    if utf8_len(text) <= budget:
+        return text
+    room = budget - utf8_len(mark)
+    while room > 0 and utf8_len(text) > room:
+        text = text[: max(0, len(text) - max(1, (utf8_len(text) - room) // 3))]
+    return text + mark if room > 0 else ""
+
+
+def split_message(text: str, limit: int = WECHAT_TEXT_LIMIT) -> list[str]:
+    """Split at line breaks so that each part stays under ``limit`` UTF-8 bytes."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while utf8_len(line) > limit:  # one enormous line: cut by characters
+            cut = len(line)
+            while utf8_len(line[:cut]) > limit:
+                cut = cut * 3 // 4
+            parts.append(line[:cut])
+            line = line[cut:]
+        candidate = f"{current}\n{line}" if current else line
+        if utf8_len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
+def split_steps(text: str) -> list[str]:
+    """Split '1.xxx；2.xxx' style catalog text into its numbered parts (kept as written)."""
+    parts = [p.strip(" ；;\n") for p in _STEP.split(text) if p.strip(" ；;\n")]
+    return parts or ([text.strip()] if text.strip() else [])

@@ -42,7 +42,8 @@ def dictionary_words(session: Session, lexicon: Lexicon) -> set[str]:
         select(ItemAlias.alias).join(Item).where(Item.state != STATE_CANCELLED)
     ):
         extra.add(alias)
-    words = {_clean(w) for w in core} | {_clean(w) for w in extra if not _glued(w, core | extra)}
+    vocabulary = core | extra
+    words = {_clean(w) for w in core} | {_clean(w) for w in extra if not _glued(w, vocabulary)}
     return {w for w in words if 2 <= len(w) <= 40 and " " not in w}
 
 

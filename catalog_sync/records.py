@@ -12,6 +12,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from banshi.codes import (
@@ -150,6 +151,13 @@ def _to_int(name: str, value: Any) -> int | None:
     return number
 
 
+@lru_cache(maxsize=1 << 16)
+def _cleaned(value: str, line: bool) -> str:
+    """One field's text cleaned. A provincial export repeats the same texts (材料名称, 来源,
+    受理条件) in every district's record: each distinct text is cleaned once."""
+    return clean_line(value) if line else clean_text(value)
+
+
 def _clean_fields(raw: dict[str, Any], spec: dict[str, str], where: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, kind in spec.items():
@@ -158,6 +166,8 @@ def _clean_fields(raw: dict[str, Any], spec: dict[str, str], where: str = "") ->
             out[name] = _to_int(where + name, value)
         elif isinstance(value, (dict, list)):
             raise InvalidRecord(f"{where}{name} 应为文本，实际为 {type(value).__name__}")
+        elif isinstance(value, str):
+            out[name] = _cleaned(value, kind == "line")
         else:
             out[name] = clean_line(value) if kind == "line" else clean_text(value)
     return out

@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -20,7 +21,6 @@ from sqlalchemy.orm import Session
 from banshi.db import session_scope
 from banshi.lexicon import load_lexicon
 from banshi.models import SyncRejection, SyncRun
-from banshi.settings import Settings
 from banshi.userdict import write_user_dict
 from catalog_sync.importer import import_halls, import_items
 from catalog_sync.lock import sync_lock
@@ -28,6 +28,19 @@ from catalog_sync.records import Rejection, detect_kind, parse_halls, parse_item
 from catalog_sync.source import fetch, is_url
 
 log = logging.getLogger(__name__)
+
+
+class SyncSettings(Protocol):
+    """What a sync needs to know (the composition root's settings satisfy it)."""
+
+    @property
+    def redis_url(self) -> str | None: ...  # the sync lock across processes, when set
+    @property
+    def var_dir(self) -> Path: ...  # the file lock without Redis
+    @property
+    def jieba_dir(self) -> Path: ...  # where the user dictionary is regenerated
+    @property
+    def lexicon_path(self) -> Path: ...
 
 
 @dataclass
@@ -86,7 +99,7 @@ def _record_rejections(session: Session, sync_id: int, rows: list[Rejection], ki
 def run_sync(
     source: str,
     engine: Engine,
-    settings: Settings,
+    settings: SyncSettings,
     *,
     kind: str | None = None,
     on_progress: Callable[[int], None] | None = None,
@@ -99,7 +112,7 @@ def run_sync(
 def _sync_locked(
     source: str,
     engine: Engine,
-    settings: Settings,
+    settings: SyncSettings,
     kind: str | None,
     on_progress: Callable[[int], None] | None,
 ) -> SyncReport:

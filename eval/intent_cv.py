@@ -24,8 +24,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from banshi.settings import load_settings  # noqa: E402
-from banshi.training import CONFIG, DOMAIN, rasa_command, write_dictionary  # noqa: E402
+from app.settings import load_settings  # noqa: E402
+from app.training import CONFIG, DOMAIN, rasa_command, write_dictionary  # noqa: E402
 
 TARGET = 0.95
 FALLBACK_THRESHOLD = 0.5  # FallbackClassifier.threshold in config.yml

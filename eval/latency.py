@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
+from app.settings import load_settings  # noqa: E402
+from app.training import model_path  # noqa: E402
 from banshi.db import make_engine, migrate, session_scope  # noqa: E402
 from banshi.lexicon import load_lexicon  # noqa: E402
 from banshi.resolution import Resolver  # noqa: E402
-from banshi.settings import load_settings  # noqa: E402
 from banshi.text import normalize_message  # noqa: E402
-from banshi.training import model_path  # noqa: E402
 from catalog_sync.service import run_sync  # noqa: E402
 from eval.nlu_examples import training_texts  # noqa: E402
 

@@ -21,10 +21,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from app.settings import load_settings  # noqa: E402
 from banshi.db import make_engine, migrate, session_scope  # noqa: E402
 from banshi.lexicon import load_lexicon  # noqa: E402
-from banshi.resolution import Resolver  # noqa: E402
-from banshi.settings import load_settings  # noqa: E402
+from banshi.resolution import Decision, Resolver  # noqa: E402
 from catalog_sync.service import run_sync  # noqa: E402
 from eval.nlu_examples import training_texts  # noqa: E402
 
@@ -54,10 +54,12 @@ def evaluate(questions: list[dict], resolver: Resolver, engine, show: str | None
         if "ambiguous" in q:
             stats["amb_n"] += 1
             offered = {c.task_code for c in result.options}
-            if result.decision == "ask" and len(offered & set(q["ambiguous"])) >= 2:
+            if result.decision is Decision.ASK and len(offered & set(q["ambiguous"])) >= 2:
                 stats["amb_asked"] += 1
             elif (
-                result.decision == "one" and result.best and result.best.task_code in q["ambiguous"]
+                result.decision is Decision.ONE
+                and result.best
+                and result.best.task_code in q["ambiguous"]
             ):
                 stats["amb_guessed_in_set"] += 1
             elif show == split:
@@ -71,9 +73,9 @@ def evaluate(questions: list[dict], resolver: Resolver, engine, show: str | None
         hit1 = bool(top) and top[0] in expect
         stats["top1"] += hit1
         stats["top3"] += bool(expect & set(top))
-        stats["one_right"] += result.decision == "one" and hit1
-        stats["asked"] += result.decision == "ask"
-        stats["none"] += result.decision == "none"
+        stats["one_right"] += result.decision is Decision.ONE and hit1
+        stats["asked"] += result.decision is Decision.ASK
+        stats["none"] += result.decision is Decision.NONE
         if show == split and not hit1:
             print(
                 f"[miss] {q['text']} -> {result.decision} "
@@ -90,7 +92,7 @@ def out_of_scope_given_an_item(resolver: Resolver, engine) -> tuple[list[tuple[s
     for text in texts:
         with session_scope(engine) as session:
             result = resolver.resolve(session, text)
-        if result.decision != "none" and result.best:
+        if result.decision is not Decision.NONE and result.best:
             given.append((text, result.best.name))
     return given, len(texts)
 

@@ -2,11 +2,10 @@
 
 from alembic import context
 
-from banshi.db import get_engine
 from banshi.models import Base
 
 config = context.config
-engine = config.attributes.get("engine") or get_engine()
+engine = config.attributes["engine"]  # banshi.db.migrate(engine) passes it
 
 with engine.connect() as connection:
     context.configure(

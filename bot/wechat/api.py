@@ -22,7 +22,7 @@ from typing import Any, Protocol
 import httpx
 from redis.asyncio import Redis
 
-from bot.wechat.settings import WeChatSettings
+from bot.wechat.config import WeChatSettings
 
 log = logging.getLogger(__name__)
 

@@ -2,13 +2,8 @@
 
 Thin on purpose: protocol in (:mod:`bot.wechat.protocol`), one turn through
 :class:`bot.wechat.service.WeChatService` (the dialogue is one Rasa call, with the OpenID as
-the conversation id), protocol out. Enable it in a credentials file::
-
-    bot.wechat.channel.WeChatInput:
-      # every key is optional: the WECHAT_* environment variables are the defaults
-      token: ...
-
-``banshi run`` writes that file itself.
+the conversation id), protocol out. Rasa builds it from the class the credentials file names:
+``banshi run`` writes ``app.rasa_entry.WeChatChannel``, which reads the settings.
 """
 
 from __future__ import annotations
@@ -19,7 +14,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
@@ -29,14 +24,21 @@ from sanic.response import HTTPResponse
 
 from banshi.db import get_engine
 from bot.wechat.api import MemoryTokenStore, RedisTokenStore, WeChatAPI
+from bot.wechat.config import WeChatSettings
 from bot.wechat.dedup import DedupStore, MemoryDedupStore, RedisDedupStore
 from bot.wechat.delivery import Delivery
+from bot.wechat.hooks import ChannelHooks
 from bot.wechat.menu import MenuError, load_menu
 from bot.wechat.protocol import SUCCESS, Codec, PushParams, Refused, message_key, render_text
+from bot.wechat.ratelimit import (
+    MemoryRateLimiter,
+    RateLimitConfig,
+    RateLimiter,
+    RedisRateLimiter,
+)
 from bot.wechat.routing import Router
 from bot.wechat.serial import MemorySerializer, RedisSerializer, Serializer
 from bot.wechat.service import WeChatService
-from bot.wechat.settings import WeChatSettings, load_wechat_settings
 from bot.wechat.storage import (
     CitizenStore,
     MemoryPendingIndex,
@@ -133,8 +135,10 @@ class Runtime:
         settings: WeChatSettings,
         dialogue: Callable[[str, str, dict[str, Any]], Awaitable[list[str]]],
         forget_conversation: Callable[[str], Awaitable[None]],
+        hooks: ChannelHooks | None = None,
     ) -> Runtime:
         redis = None
+        limits = RateLimitConfig(settings.rate_limit, settings.rate_window)
         dedup: DedupStore
         serial: Serializer
         if settings.redis_url:
@@ -145,13 +149,15 @@ class Runtime:
             serial = RedisSerializer(redis)
             tokens: Any = RedisTokenStore(redis, settings.appid)
             index: PendingIndex = RedisPendingIndex(redis)
+            limiter: RateLimiter = RedisRateLimiter(redis, limits, prefix="wechat")
         else:
             dedup, serial, tokens = MemoryDedupStore(), MemorySerializer(), MemoryTokenStore()
             index = MemoryPendingIndex()
+            limiter = MemoryRateLimiter(limits)
         engine = get_engine(settings.database_url)
         store = CitizenStore(engine, index)
         api = WeChatAPI(settings, tokens)
-        service = WeChatService(dedup, serial, Delivery(api, store), store)
+        service = WeChatService(dedup, serial, Delivery(api, store), store, limiter=limiter)
         window = WindowTracker(engine)
 
         async def forget(openid: str) -> None:
@@ -166,7 +172,7 @@ class Runtime:
         except (MenuError, OSError) as exc:  # clicks then get a polite "not available"
             log.error("the menu cannot be read, menu clicks are not understood: %s", exc)
             menu_intents = {}
-        router = Router(dialogue, menu_intents, store, engine, forget)
+        router = Router(dialogue, menu_intents, store, engine, forget, hooks)
         codec = Codec(
             settings.token,
             settings.appid,
@@ -187,8 +193,9 @@ class Runtime:
 class WeChatInput(InputChannel):
     """Rasa input channel ``wechat``: ``/webhooks/wechat/webhook``."""
 
-    def __init__(self, settings: WeChatSettings | None = None) -> None:
-        self.settings = settings or load_wechat_settings()
+    def __init__(self, settings: WeChatSettings, hooks: ChannelHooks | None = None) -> None:
+        self.settings = settings
+        self.hooks = hooks
         self.runtime: Runtime | None = None
 
     @classmethod
@@ -197,11 +204,9 @@ class WeChatInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
-        settings = load_wechat_settings()
-        overrides = {k: v for k, v in (credentials or {}).items() if v not in (None, "")}
-        if overrides:
-            settings = replace(settings, **overrides)
-        return cls(settings)
+        """Rasa builds channels from a credentials file; the settings come from the
+        composition root instead (:class:`app.rasa_entry.WeChatChannel`)."""
+        raise TypeError("build WeChatInput with its settings: app.rasa_entry.WeChatChannel")
 
     # ------------------------------------------------------------------ the turn
 
@@ -237,7 +242,7 @@ class WeChatInput(InputChannel):
         @bp.listener("before_server_start")
         async def start(app: Any, loop: Any) -> None:
             self.runtime = Runtime.build(
-                self.settings, self._dialogue(app, on_new_message), self._forget(app)
+                self.settings, self._dialogue(app, on_new_message), self._forget(app), self.hooks
             )
             await self.runtime.store.load_index()
             if self.settings.is_development:

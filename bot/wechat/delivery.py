@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from banshi.answers import WECHAT_TEXT_LIMIT, split_message
+from banshi.text import WECHAT_TEXT_LIMIT, split_message
 from bot.wechat.api import WeChatAPI, WeChatAPIError
 from bot.wechat.storage import CitizenStore
 from bot.wechat.texts import PENDING_PREFIX

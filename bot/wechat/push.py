@@ -23,9 +23,9 @@ from banshi import notices
 from banshi.db import session_scope
 from banshi.models import NoticeUpdate
 from bot.wechat.api import SYSTEM_BUSY, TOKEN_INVALID, WeChatAPI, WeChatAPIError, standalone_api
+from bot.wechat.config import WeChatSettings
 from bot.wechat.delivery import KEEP_FOR_LATER, NOT_FOLLOWING
 from bot.wechat.models import Contact
-from bot.wechat.settings import WeChatSettings, load_wechat_settings
 
 log = logging.getLogger(__name__)
 
@@ -137,9 +137,8 @@ async def push_notice_changes(
     return result
 
 
-def push_now(engine: Engine, settings: WeChatSettings | None = None) -> PushResult:
-    """:func:`push_notice_changes` for a command, with a client of its own for the one run
-    (``settings``: default from the environment).
+def push_now(engine: Engine, settings: WeChatSettings) -> PushResult:
+    """:func:`push_notice_changes` for a command, with a client of its own for the one run.
 
     Never raises for WeChat's, Redis's or the settings' sake: the command that queued the
     changes (a catalog sync) has succeeded whatever happens here, and unsent changes wait for
@@ -147,7 +146,7 @@ def push_now(engine: Engine, settings: WeChatSettings | None = None) -> PushResu
     """
 
     async def go() -> PushResult:
-        async with standalone_api(settings or load_wechat_settings()) as api:
+        async with standalone_api(settings) as api:
             return await push_notice_changes(engine, api)
 
     try:

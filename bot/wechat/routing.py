@@ -2,10 +2,11 @@
 
 Text (and voice WeChat recognised) and menu CLICKs go to the dialogue (Rasa); a CLICK sends
 ``/<intent>``. Location finds the nearest hall; images and links are acknowledged and kept;
-subscribe welcomes; unsubscribe forgets (notices are unlinked from the citizen). Changes to the
-citizen's notices queued by a catalog sync and not pushed yet (:mod:`bot.wechat.push`) go out
-before the answer to their next message. Events that need no answer (VIEW, LOCATION reports,
-TEMPLATESENDJOBFINISH, …) make no turn at all and are acknowledged with ``success``.
+subscribe welcomes; unsubscribe forgets (every feature erases the citizen's personal data).
+Messages owed to the citizen that no push delivered — notice changes, staff replies — go out
+before the answer to their next message; while a person holds the conversation (转人工) the
+dialogue does not run (:mod:`bot.wechat.hooks`). Events that need no answer (VIEW, LOCATION
+reports, TEMPLATESENDJOBFINISH, …) make no turn at all and are acknowledged with ``success``.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from wechatpy.messages import BaseMessage
 
-from banshi import notices
 from banshi.db import session_scope
+from banshi.halls import NO_HALLS, hall_scene_text, nearest_hall_text
 from bot.wechat import texts
-from bot.wechat.halls import hall_scene_text, nearest_hall_text
+from bot.wechat.hooks import ChannelHooks
 from bot.wechat.protocol import field
 from bot.wechat.service import Turn
 from bot.wechat.storage import CitizenStore
@@ -35,11 +37,11 @@ Forget = Callable[[str], Awaitable[None]]
 HALL_SCENE = "hall_"  # QR scene keys of hall posters: hall_<HALL_CODE>
 
 
-def _fixed(text: str) -> Turn:
+def _fixed(text: str, limited: bool = True) -> Turn:
     async def run() -> list[str]:
         return [text]
 
-    return Turn(run)
+    return Turn(run, limited=limited)
 
 
 class Router:
@@ -50,12 +52,14 @@ class Router:
         store: CitizenStore,
         engine: Engine,
         forget: Forget,
+        hooks: ChannelHooks | None = None,
     ) -> None:
         self.dialogue = dialogue
         self.menu_intents = menu_intents
         self.store = store
         self.engine = engine
         self.forget = forget
+        self.hooks = hooks or ChannelHooks()
 
     def route(self, message: BaseMessage) -> Turn | None:
         """The turn for ``message``; None when it is only acknowledged."""
@@ -109,25 +113,24 @@ class Router:
 
     def _talk(self, openid: str, text: str, meta: dict[str, Any]) -> Turn:
         async def run() -> list[str]:
+            now = datetime.now()
+            held = await asyncio.to_thread(self.hooks.held, openid, text, now)
+            if held is not None:  # a person holds the conversation: the bot stays silent
+                return held
             answer = await self.dialogue(openid, text, meta)
-            # Claimed only now, so a failed turn loses none; they come before the answer.
-            changes = await self._claim_changes(openid)
-            return [*(c.text for c in changes), *answer]
+            # Taken only now, so a failed turn loses none; they come before the answer.
+            owed = await self._owed(openid)
+            return [*owed, *answer]
 
         return Turn(run)
 
-    async def _claim_changes(self, openid: str) -> list[notices.NoticeChange]:
-        """The citizen's notice changes no push has taken; handed to the service, which keeps
-        what WeChat refuses (45015) for the next message."""
-
-        def claim() -> list[notices.NoticeChange]:
-            with session_scope(self.engine) as session:
-                return notices.claim_changes(session, openid)
-
+    async def _owed(self, openid: str) -> list[str]:
+        """What no push delivered (notice changes, staff replies …); handed to the service,
+        which keeps what WeChat refuses (45015) for the next message."""
         try:
-            return await asyncio.to_thread(claim)
+            return await asyncio.to_thread(self.hooks.owed, openid)
         except Exception:  # rolled back: they stay pending, and the answer still goes out
-            log.exception("could not take %s's notice changes", openid)
+            log.exception("could not take %s's owed messages", openid)
             return []
 
     def _nearest_hall(self, lat: str, lng: str) -> Turn:
@@ -139,7 +142,7 @@ class Router:
             try:
                 float(lat), float(lng)
             except ValueError:
-                return [texts.NO_HALLS]
+                return [NO_HALLS]
             return [await asyncio.to_thread(lookup)]
 
         return Turn(run)
@@ -166,16 +169,12 @@ class Router:
                 return [extra or greeting]
             return [greeting, extra] if extra else [greeting]
 
-        return Turn(run)
+        return Turn(run, limited=False)
 
     def _unsubscribe(self, openid: str) -> Turn:
-        def forget_notices() -> None:  # the notices stay, by number, for staff
-            with session_scope(self.engine) as session:
-                notices.forget_citizen(session, openid)
-
         async def run() -> list[str]:
             await self.forget(openid)
-            await asyncio.to_thread(forget_notices)
+            await asyncio.to_thread(self.hooks.forget, openid)
             return []  # they can no longer receive anything
 
-        return Turn(run, with_pending=False)
+        return Turn(run, with_pending=False, limited=False)

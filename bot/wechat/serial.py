@@ -10,6 +10,12 @@ while the turn runs and releases it with a compare-and-delete, so a lock that ou
 expiry is never released by the wrong holder. A waiter that died (its heartbeat stopped) is
 skipped, and a holder that died frees the lock when its expiry passes. Without Redis, an
 ``asyncio.Lock`` per citizen (first come, first served) does the same within the process.
+
+Waiting blocks rather than polls: the release pushes a wake-up onto the list of the waiter
+now at the head, which waits on it with ``BLPOP`` (a wake-up that comes before the wait is
+kept on the list). Polling every 10 ms sent three quarters of all Redis traffic under load.
+A waiter also wakes when the lock it waits behind would expire, and at least every
+``max_wait`` seconds, so a holder or a head that died never stalls the queue for long.
 """
 
 from __future__ import annotations
@@ -50,7 +56,8 @@ class MemorySerializer:
 
 
 # KEYS: queue (zset token -> ticket), alive (hash token -> heartbeat deadline ms), lock
-# ARGV: token, lock ttl ms
+# ARGV: token, lock ttl ms. Returns {1, 0} when taken, else {0, ms the lock has left} (-2: no
+# lock, someone alive is ahead in the queue).
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -58,16 +65,16 @@ while true do
   local head = redis.call('ZRANGE', KEYS[1], 0, 0)
   if #head == 0 or head[1] == ARGV[1] then break end
   local alive = tonumber(redis.call('HGET', KEYS[2], head[1]) or '0')
-  if alive > now then return 0 end
+  if alive > now then return {0, -2} end
   redis.call('ZREM', KEYS[1], head[1])
   redis.call('HDEL', KEYS[2], head[1])
 end
 if redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
   redis.call('ZREM', KEYS[1], ARGV[1])
   redis.call('HDEL', KEYS[2], ARGV[1])
-  return 1
+  return {1, 0}
 end
-return 0
+return {0, redis.call('PTTL', KEYS[3])}
 """
 
 # KEYS: queue, alive, seq; ARGV: token, heartbeat ttl ms (one step, so tickets and queue
@@ -100,11 +107,31 @@ end
 return 0
 """
 
+# KEYS: lock, queue; ARGV: token, the wake-up lists' prefix, their ttl ms. Wakes the waiter
+# at the head of the queue (its list is named after its token).
 _RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+local head = redis.call('ZRANGE', KEYS[2], 0, 0)
+if #head == 1 then
+  local wake = ARGV[2] .. head[1]
+  redis.call('RPUSH', wake, '1')
+  redis.call('PEXPIRE', wake, ARGV[3])
 end
-return 0
+return 1
+"""
+
+
+# KEYS: lock, queue; ARGV: the wake-up lists' prefix, their ttl ms. Wakes the head of the
+# queue when nobody holds the lock (a waiter ahead of it left).
+_NUDGE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local head = redis.call('ZRANGE', KEYS[2], 0, 0)
+if #head == 0 then return 0 end
+local wake = ARGV[1] .. head[1]
+redis.call('RPUSH', wake, '1')
+redis.call('PEXPIRE', wake, ARGV[2])
+return 1
 """
 
 
@@ -117,22 +144,27 @@ class RedisSerializer:
         prefix: str = "wechat",
         lock_ttl: float = 30.0,
         heartbeat_ttl: float = 10.0,
-        poll: float = 0.01,
+        max_wait: float = 1.0,
     ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.lock_ttl_ms = int(lock_ttl * 1000)
         self.heartbeat_ttl_ms = int(heartbeat_ttl * 1000)
-        self.poll = poll
+        # never longer than a third of the heartbeat's lifetime: the waiter beats between waits
+        self.max_wait = min(max_wait, heartbeat_ttl / 3)
         self._enqueue_script = redis.register_script(_ENQUEUE)
         self._acquire = redis.register_script(_ACQUIRE)
         self._heartbeat = redis.register_script(_HEARTBEAT)
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
+        self._nudge = redis.register_script(_NUDGE)
 
     def _keys(self, openid: str) -> tuple[str, str, str, str]:
         base = f"{self.prefix}:serial:{openid}"
         return f"{base}:queue", f"{base}:alive", f"{base}:lock", f"{base}:seq"
+
+    def _wake_prefix(self, openid: str) -> str:
+        return f"{self.prefix}:serial:{openid}:wake:"
 
     async def _enqueue(self, openid: str, token: str) -> None:
         queue, alive, _, seq = self._keys(openid)
@@ -140,13 +172,26 @@ class RedisSerializer:
 
     async def _wait_turn(self, openid: str, token: str) -> None:
         queue, alive, lock, _ = self._keys(openid)
+        wake = self._wake_prefix(openid) + token
         loop = asyncio.get_running_loop()
         next_beat = loop.time() + self.heartbeat_ttl_ms / 3000
-        while not await self._acquire(keys=[queue, alive, lock], args=[token, self.lock_ttl_ms]):
+        waited = False
+        while True:
+            taken, left = await self._acquire(
+                keys=[queue, alive, lock], args=[token, self.lock_ttl_ms]
+            )
+            if int(taken):
+                break
+            waited = True
             if loop.time() >= next_beat:
                 await self._heartbeat(keys=[alive], args=[token, self.heartbeat_ttl_ms])
                 next_beat = loop.time() + self.heartbeat_ttl_ms / 3000
-            await asyncio.sleep(self.poll)
+            # until woken by the release, or the lock we wait behind expires (its holder died)
+            left = int(left)
+            wait = self.max_wait if left < 0 else min(self.max_wait, left / 1000 + 0.005)
+            await self.redis.blpop([wake], timeout=max(wait, 0.01))
+        if waited:
+            await self.redis.delete(wake)  # a wake-up that came after a timed-out wait
 
     async def _keep_alive(self, lock: str, token: str) -> None:
         while True:
@@ -156,7 +201,7 @@ class RedisSerializer:
 
     @contextlib.asynccontextmanager
     async def hold(self, openid: str) -> AsyncIterator[None]:
-        queue, alive, lock, _ = self._keys(openid)
+        lock = self._keys(openid)[2]
         token = secrets.token_hex(16)
         try:
             await self._enqueue(openid, token)
@@ -164,7 +209,7 @@ class RedisSerializer:
         except BaseException:
             # Cancelled or failed while waiting: leave the queue so nobody waits for us.
             with contextlib.suppress(Exception):
-                await asyncio.shield(self._leave(queue, alive, lock, token))
+                await asyncio.shield(self._leave(openid, token))
             raise
         keeper = asyncio.ensure_future(self._keep_alive(lock, token))
         try:
@@ -172,9 +217,19 @@ class RedisSerializer:
         finally:
             keeper.cancel()
             with contextlib.suppress(Exception):
-                await asyncio.shield(self._release(keys=[lock], args=[token]))
+                await asyncio.shield(self._release_lock(openid, token))
 
-    async def _leave(self, queue: str, alive: str, lock: str, token: str) -> None:
+    async def _release_lock(self, openid: str, token: str) -> None:
+        queue, _, lock, _ = self._keys(openid)
+        await self._release(
+            keys=[lock, queue], args=[token, self._wake_prefix(openid), self.lock_ttl_ms]
+        )
+
+    async def _leave(self, openid: str, token: str) -> None:
+        queue, alive, lock, _ = self._keys(openid)
         await self.redis.zrem(queue, token)
         await self.redis.hdel(alive, token)
-        await self._release(keys=[lock], args=[token])
+        await self.redis.delete(self._wake_prefix(openid) + token)
+        # we may have held the lock, or been the head someone behind waits for
+        await self._release_lock(openid, token)
+        await self._nudge(keys=[lock, queue], args=[self._wake_prefix(openid), self.lock_ttl_ms])

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from bot.wechat import texts
 from bot.wechat.dedup import CS, PASSIVE, DedupStore
 from bot.wechat.delivery import Delivery, compose
+from bot.wechat.ratelimit import RateLimiter, Verdict
 from bot.wechat.serial import Serializer
 from bot.wechat.storage import CitizenStore
 
@@ -32,10 +33,20 @@ class Turn:
     run: Callable[[], Awaitable[list[str]]]
     # Deliver answers kept from earlier (45015) with this one; not on unsubscribe.
     with_pending: bool = True
+    # Counted against the citizen's rate limit; never subscribe/unsubscribe (leaving must
+    # always erase their data).
+    limited: bool = True
 
 
 async def _nothing() -> list[str]:
     return []
+
+
+def _say(text: str) -> Callable[[], Awaitable[list[str]]]:
+    async def run() -> list[str]:
+        return [text]
+
+    return run
 
 
 @dataclass(frozen=True)
@@ -51,7 +62,9 @@ class WeChatService:
         delivery: Delivery,
         store: CitizenStore,
         after_passive: float = 0.3,
+        limiter: RateLimiter | None = None,
     ) -> None:
+        self.limiter = limiter
         self.dedup = dedup
         self.serial = serial
         self.delivery = delivery
@@ -65,7 +78,14 @@ class WeChatService:
         """The reply to one delivery of the push ``key`` (``deadline``: loop time)."""
         loop = asyncio.get_running_loop()
         if not await self.dedup.begin(key):
-            return await self._repeat(key, deadline)
+            return await self._repeat(key, deadline)  # a retry: counted once, run once
+        if turn.limited and self.limiter is not None:
+            verdict = await self.limiter.check(openid)
+            if verdict is Verdict.SLOW:  # told once already: dropped quietly
+                await self.dedup.finish(key, [])
+                return Reply(None)
+            if verdict is Verdict.NOTIFY:
+                turn = Turn(_say(texts.RATE_LIMITED), with_pending=False)
         ready: asyncio.Future[list[str]] = loop.create_future()
         claimed: asyncio.Future[str] = loop.create_future()
         task = loop.create_task(self._run(key, openid, turn, ready, claimed))

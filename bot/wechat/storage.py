@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from redis.asyncio import Redis
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from banshi.db import session_scope
+from banshi.db import conflict_insert, session_scope
 from bot.wechat.models import Attachment, Contact, PendingAnswer
 
 
@@ -43,25 +43,11 @@ def keep_attachment(session: Session, openid: str, kind: str, **fields: str) -> 
     session.add(Attachment(openid=openid, kind=kind, received_at=datetime.utcnow(), **fields))
 
 
-def _insert(session: Session, table: Any) -> Any:
-    """An INSERT that can say ON CONFLICT (both databases we run on have it)."""
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    if name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return sqlite_insert(table)
-    raise NotImplementedError(f"{name} is not supported (PostgreSQL and SQLite are)")
-
-
 def record_contact(session: Session, openid: str, when: datetime) -> None:
     """Remember that ``openid`` opened the 客服消息 window at ``when`` (UTC)."""
     table = Contact.__table__
     session.execute(
-        _insert(session, table)
+        conflict_insert(session, table)
         .values(openid=openid, last_seen_at=when)
         .on_conflict_do_update(index_elements=["openid"], set_={"last_seen_at": when})
     )

@@ -35,27 +35,8 @@ BUSY = (
 
 PENDING_PREFIX = "您之前咨询的问题，答复如下：\n"
 
-NO_HALLS = "抱歉，暂时查不到政务服务大厅的位置信息。请拨打 12345 政务服务便民热线咨询。"
-
-
-def nearest_hall(name: str, address: str, phone: str, km: float, hours: str, today: str) -> str:
-    lines = [f"离您最近的政务服务大厅是：{name}（直线距离约 {km:.1f} 公里）"]
-    if address:
-        lines.append(f"地址：{address}")
-    if phone:
-        lines.append(f"电话：{phone}")
-    lines.append(f"开放时间：{hours}")
-    if today:
-        lines.append(today)
-    return "\n".join(lines)
-
-
-def hall_scene(name: str, hours: str, today: str) -> str:
-    """After scanning a hall's QR code (关注 or 扫码): where they are and when it is open."""
-    return (
-        f"欢迎来到{name}。开放时间：{hours}\n{today}\n"
-        "排队时可以先问我要办的事项需要哪些材料，以免白跑一趟。"
-    ).strip()
-
-
 SCANNED = "您好，欢迎回来！请直接用文字告诉我您想办理的事项，我来为您查询办事指南。"
+
+RATE_LIMITED = (
+    "您发送得有些快，请稍等一分钟再继续。这段时间发来的消息可能无法处理，请稍后重新发送。"
+)

@@ -10,19 +10,19 @@ from typing import Any
 
 import pytest
 
-from banshi import training
-from banshi.settings import PROJECT_ROOT, Settings, load_settings
+from app import training
+from app.settings import PROJECT_ROOT, Settings, load_settings
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
     """A project root with the real training inputs and an empty catalog database."""
     root = tmp_path / "project"
-    for name in ("config.yml", "bot/domain.yml", "bot/data", "nlu_data", "bot/components.py"):
+    for name in ("config.yml", "bot/domain.yml", "bot/data", "nlu_data", "bot/components"):
         source, target = PROJECT_ROOT / name, root / name
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
-            shutil.copytree(source, target)
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, target)
     return root

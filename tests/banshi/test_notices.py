@@ -20,17 +20,16 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from app.settings import Settings
 from banshi.catalog import get_item
 from banshi.db import session_factory, session_scope
+from banshi.links import Links
 from banshi.models import STATE_CANCELLED, Item, Notice, NoticeCounter
-from banshi.notice_page import render_html
 from banshi.notices import (
-    APPLIES,
-    ASK,
-    CONDITION,
-    NOT_NEEDED,
-    SITUATION,
     CannotIssue,
+    InterviewQuestion,
+    Need,
+    QuestionKind,
     changes_for_notices,
     claim_changes,
     decide,
@@ -44,9 +43,9 @@ from banshi.notices import (
     pending_changes,
     plan,
     release_changes,
+    render_html,
     situation_matters,
 )
-from banshi.settings import Settings
 from banshi.text import clean_line
 from catalog_sync.service import run_sync
 from tests.conftest import DELTA, ITEMS
@@ -58,6 +57,7 @@ TODAY = date(2026, 11, 26)
 BEFORE_DELTA = date(2026, 11, 10)
 NUMBER = re.compile(r"^BS2026\d{6}$")
 URL = "https://banshi.example.gov.cn"
+LINKS = Links(URL, b"test-secret-" * 4)
 
 # How a hall clerk reads the conditions that mention situations (the rest are asked in every
 # situation). Written from the data by hand, not computed by the code under test.
@@ -162,7 +162,7 @@ def test_questions_follow_the_situation(catalog: Engine) -> None:
     with session_scope(catalog) as session:
         births = session.execute(select(Item).where(Item.name == "生育登记")).scalar_one()
         (first,) = plan(births)
-        assert first.kind == SITUATION
+        assert first.kind is QuestionKind.SITUATION
         assert first.options == ("一孩生育登记", "二孩生育登记", "三孩生育登记")
         assert "1. 一孩生育登记" in first.text
 
@@ -174,12 +174,20 @@ def test_questions_follow_the_situation(catalog: Engine) -> None:
         nurse = session.execute(select(Item).where(Item.name == "护士执业注册")).scalar_one()
         names = [s.name for s in nurse.situations]
         late = "逾期首次注册或重新注册的"
-        assert [decide(names, late, s) for s in names] == [ASK, NOT_NEEDED, NOT_NEEDED, APPLIES]
+        assert [decide(names, late, s) for s in names] == [
+            Need.ASK,
+            Need.NOT_NEEDED,
+            Need.NOT_NEEDED,
+            Need.APPLIES,
+        ]
         assert [q.key for q in plan(nurse, "首次注册")] == [late]
         assert plan(nurse, "变更注册") == []
 
         unemployed = session.execute(select(Item).where(Item.name == "失业登记")).scalar_one()
-        assert [q.kind for q in plan(unemployed)] == [CONDITION, CONDITION]
+        assert [q.kind for q in plan(unemployed)] == [
+            QuestionKind.CONDITION,
+            QuestionKind.CONDITION,
+        ]
         pension = session.execute(select(Item).where(Item.name == "失业保险金申领")).scalar_one()
         assert plan(pension) == [] and next_question(pension, None, {}) is None
 
@@ -219,6 +227,35 @@ def test_answers_in_words_or_numbers(catalog: Engine) -> None:
         assert parse_answer(condition, "随便") is None
 
 
+def test_answers_in_the_citizens_own_words() -> None:
+    """Yes / no in paraphrase, who does it for a proxy question, the case's own words."""
+    proxy = InterviewQuestion(QuestionKind.CONDITION, "委托代理人办理的", "", ("是", "不是"))
+    for reply, value in [
+        ("本人办理", False),
+        ("我自己去办", False),
+        ("亲自去", False),
+        ("让我爱人去办", True),
+        ("委托别人", True),
+        ("嗯，是的", True),
+        ("对的", True),
+        ("我不是", False),
+        ("没得", False),
+    ]:
+        answer = parse_answer(proxy, reply)
+        assert answer is not None and answer.value is value, reply
+    assert parse_answer(proxy, "我想问下办理流程") is None  # a question, not a yes
+
+    mortgage = InterviewQuestion(QuestionKind.CONDITION, "房屋存在抵押的", "", ("是", "不是"))
+    for reply, value in [("有抵押", True), ("房子没抵押", False), ("有", True), ("没有", False)]:
+        answer = parse_answer(mortgage, reply)
+        assert answer is not None and answer.value is value, reply
+
+    who = InterviewQuestion(QuestionKind.SITUATION, "", "", ("本人申领", "委托他人代为申领"))
+    for reply, value in [("我自己去", "本人申领"), ("让家里人帮我办", "委托他人代为申领")]:
+        answer = parse_answer(who, reply)
+        assert answer is not None and answer.value == value, reply
+
+
 # ---------------------------------------------------------------------- issuing
 
 
@@ -238,7 +275,7 @@ def test_every_item_and_situation_lists_exactly_the_materials_that_apply(
             if not situation_matters(found):
                 situations.append(None)  # not asked: every situation has the same list
             for situation in situations:
-                asked = {q.key for q in plan(found, situation) if q.kind == CONDITION}
+                asked = {q.key for q in plan(found, situation) if q.kind is QuestionKind.CONDITION}
                 for yes in (True, False):
                     materials, conditions = expected(record, situation, yes)
                     assert asked == conditions, (found.name, situation)
@@ -248,12 +285,12 @@ def test_every_item_and_situation_lists_exactly_the_materials_that_apply(
                     listed = [m["name"] for m in notice.snapshot["materials"]]
                     assert listed == materials, (found.name, situation, yes)
                     assert notice.snapshot["item"]["situation"] == situation
-                    messages = notice_text(notice, URL)
+                    messages = notice_text(notice, LINKS)
                     assert len(messages) <= 2
                     assert all(len(m.encode("utf-8")) <= 2000 for m in messages)
                     assert notice.number in messages[0]
-                    assert messages[-1].endswith(f"{URL}/notices/{notice.number}")
-                    assert notice.number in render_html(notice, URL)
+                    assert messages[-1].endswith(LINKS.notice(notice.number))
+                    assert notice.number in render_html(notice, LINKS)
                     count += 1
     assert count > 300
 
@@ -284,7 +321,7 @@ def test_notice_for_a_situation_with_a_conditional_material(catalog: Engine) -> 
         assert "2559号" in s["fees"]["charges"][0]["basis"]
         assert s["place"]["hall"] == "示范市不动产登记中心"
         assert "法定节假日休息" in s["place"]["hours"]
-        messages = notice_text(notice, URL)
+        messages = notice_text(notice, LINKS)
         assert len(messages) == 2
         text = "\n".join(messages)
         for expected_text in [
@@ -305,7 +342,7 @@ def test_notice_for_a_situation_with_a_conditional_material(catalog: Engine) -> 
 
         free = issue_notice(session, item(session, ID_CARD_LOSS), "本人申报挂失", {}, None, TODAY)
         assert free.snapshot["fees"] == {"free": True, "charges": []}
-        assert "五、收费：不收费\n" in notice_text(free, URL)[1]
+        assert "五、收费：不收费\n" in notice_text(free, LINKS)[1]
         assert free.openid is None
 
 
@@ -385,7 +422,7 @@ def test_holders_are_told_once_what_the_delta_changed(catalog: Engine, settings:
     report = run_sync(str(DELTA), catalog, settings)
     assert report.status == "ok"
     with session_scope(catalog) as session:
-        changes = changes_for_notices(session, report.sync_id, TODAY, public_url=URL)
+        changes = changes_for_notices(session, report.sync_id, TODAY, links=LINKS)
     by_number = {c.number: c for c in changes}
     assert set(by_number) == {told, cancelled}
     house = by_number[told]
@@ -398,8 +435,8 @@ def test_holders_are_told_once_what_the_delta_changed(catalog: Engine, settings:
     assert old not in by_number
 
     with session_scope(catalog) as session:
-        assert changes_for_notices(session, report.sync_id, TODAY) == []
-        assert changes_for_notices(session, None, TODAY) == []
+        assert changes_for_notices(session, report.sync_id, TODAY, links=LINKS) == []
+        assert changes_for_notices(session, None, TODAY, links=LINKS) == []
         assert [c.number for c in pending_changes(session, "o-house")] == [told]
         assert claim_changes(session, "o-house") == [house]
     with session_scope(catalog) as session:
@@ -413,7 +450,7 @@ def queue_two_changes(catalog: Engine, settings: Settings) -> list[int]:
     issue(catalog, HOUSE, "带押过户", "o-two", BEFORE_DELTA)
     report = run_sync(str(DELTA), catalog, settings)
     with session_scope(catalog) as session:
-        return [c.id for c in changes_for_notices(session, report.sync_id, TODAY)]
+        return [c.id for c in changes_for_notices(session, report.sync_id, TODAY, links=LINKS)]
 
 
 def test_a_claim_takes_each_change_once_and_a_release_gives_it_back(
@@ -495,7 +532,7 @@ def test_removed_materials_fees_and_time_limits_are_told(
     delta.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
     report = run_sync(str(delta), catalog, settings)
     with session_scope(catalog) as session:
-        (change,) = changes_for_notices(session, report.sync_id, TODAY, public_url=URL)
+        (change,) = changes_for_notices(session, report.sync_id, TODAY, links=LINKS)
     assert change.number == number
     assert f"不再需要的材料：{dropped}" in change.text
     assert "收费调整：原为“不收费”，现为“挂失证明工本费10元/份”" in change.text
@@ -517,7 +554,7 @@ def test_page_renders_in_headless_chromium(catalog: Engine, tmp_path: Path) -> N
     with session_scope(catalog) as session:
         notice = get_notice(session, number)
         assert notice is not None
-        page = render_html(notice, URL)
+        page = render_html(notice, LINKS)
     for external in ("<script", "<link", "<img", "src=", "@import", "url("):
         assert external not in page  # no assets to fetch: it prints and opens offline
     assert "@page{size:A4" in page and 'name="viewport"' in page

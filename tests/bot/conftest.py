@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from app.run import ActionServer, start_action_server
+from app.settings import load_settings
+from app.training import model_path
 from banshi.db import make_engine, migrate
-from banshi.settings import load_settings
 from banshi.text import normalize_message
-from banshi.training import model_path
-from bot.action_server import ActionServer, start_action_server
 from tests.conftest import HALLS, ITEMS
 
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")

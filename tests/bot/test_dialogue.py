@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from banshi.settings import PROJECT_ROOT
+from app.settings import PROJECT_ROOT
 from banshi.text import normalize_message
 
 pytestmark = pytest.mark.model
@@ -106,6 +106,40 @@ def test_nlu_fallback_answers_in_chinese_and_offers_a_human(citizen: Citizen, ag
     assert "12345" in response(agent, "utter_nlu_fallback")
 
 
-def test_unopened_channels_say_so_honestly(citizen: Citizen, agent: Any) -> None:
-    assert citizen.say("帮我预约明天办社保卡") == [response(agent, "utter_book_appointment")]
-    assert "正在开通" in response(agent, "utter_book_appointment")
+def test_an_appointment_asked_for_starts_the_booking_desk(citizen: Citizen) -> None:
+    replies = citizen.say("帮我预约明天办社保卡")
+    assert replies and not any("开通中" in r for r in replies), replies
+    assert (citizen.slot("task") or {}).get("task") == "booking"
+
+
+# ---------------------------------------------------------------------- the decision step (issue 13)
+
+
+def test_a_change_word_next_to_an_item_is_the_items_question(citizen: Citizen) -> None:
+    """改 / 撤销 next to an item is that item's procedure, not an appointment."""
+    replies = citizen.say("个体户营业执照的经营范围改了，要改执照咋弄")
+    joined = "\n".join(replies)
+    assert "个体工商户变更登记" in joined, replies
+    assert "预约" not in joined and citizen.slot("task_active") is not True
+
+
+def test_an_eligibility_question_is_answered_from_the_conditions(citizen: Citizen) -> None:
+    replies = citizen.say("我是外地户口，能在这边申请居住证吗")
+    assert replies[0].startswith("【居住证申领】能不能办，要看是否符合以下受理条件"), replies
+
+
+def test_the_overview_card_then_a_number(citizen: Citizen) -> None:
+    [card, *_] = citizen.say("残疾人证新办是怎么回事")
+    assert card.startswith("【残疾人证新办】") and "请回复序号" in card
+    picked = citizen.say("1")
+    assert picked[0].startswith("【残疾人证新办】需要准备的材料"), picked
+
+
+def test_in_a_notice_interview_the_citizens_words_answer(citizen: Citizen) -> None:
+    citizen.say("给我开个社保卡补领换领的告知单")
+    citizen.say("1")
+    state = citizen.slot("task") or {}
+    assert state.get("task") == "notice", state
+    replies = citizen.say("本人办理")
+    joined = "\n".join(replies)
+    assert "没有完全理解" not in joined and ("编号" in joined or "请问" in joined), replies

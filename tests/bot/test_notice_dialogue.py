@@ -1,5 +1,5 @@
-"""一次性告知单 in real conversations: the trained model, with action_notice and
-action_my_notices running on the session's action server."""
+"""一次性告知单 in real conversations: the trained model, with action_task (the notice desk)
+running on the session's action server."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ def citizen(agent: Any, loop: Any) -> Citizen:
 def test_request_pick_situation_condition_then_the_notice(citizen: Citizen) -> None:
     [offered] = citizen.say("我要办社保卡，给我一份告知单")
     assert "1. 社会保障卡" in offered
-    assert citizen.slot("pending_intent") == "request_notice"
-    assert citizen.slot("notice_pending") is True
+    assert citizen.slot("task_active") is True
+    assert citizen.slot("task")["step"] == "item"
 
     # picked by its number in the list, whatever the order the resolver offered
     [pick] = re.findall(r"(\d+)\. 社会保障卡补领换领", offered)
@@ -33,7 +33,7 @@ def test_request_pick_situation_condition_then_the_notice(citizen: Citizen) -> N
 
     [condition] = citizen.say("丢失补领")
     assert "委托他人代办的" in condition
-    assert citizen.slot("notice_situation") == "丢失补领"
+    assert citizen.slot("task")["data"]["situation"] == "丢失补领"
 
     notice = citizen.say("不是")
     assert 1 <= len(notice) <= 2
@@ -41,7 +41,7 @@ def test_request_pick_situation_condition_then_the_notice(citizen: Citizen) -> N
     assert match, notice
     number = match.group(1)
     assert f"/notices/{number}" in notice[-1]
-    assert citizen.slot("notice_pending") is False
+    assert citizen.slot("task_active") is False
 
     [mine] = citizen.say("我的告知单")
     assert number in mine and "社会保障卡补领换领" in mine
@@ -54,19 +54,23 @@ def test_cancel_ends_the_interview_politely(citizen: Citizen, agent: Any) -> Non
     [question] = citizen.say("给我开个生育登记的一次性告知单")
     assert "1. 一孩生育登记" in question
     [cancelled] = citizen.say("算了")
-    assert "取消" in cancelled
-    assert citizen.slot("notice_pending") is False
+    assert "先不开了" in cancelled
+    assert citizen.slot("task_active") is False
     # Back to ordinary turns: a greeting is a greeting again.
     assert citizen.say("你好") == [response(agent, "utter_greet")]
 
 
-def test_a_new_question_ends_the_interview_and_is_answered(citizen: Citizen) -> None:
-    citizen.say("帮我出个结婚登记的告知单")
-    assert citizen.slot("notice_pending") is True
+def test_a_question_in_the_middle_is_answered_and_the_interview_resumes(
+    citizen: Citizen,
+) -> None:
+    [question] = citizen.say("帮我出个生育登记的告知单")
+    assert citizen.slot("task_active") is True
     replies = citizen.say("社保卡丢了补办要带什么")
-    assert "先不开了" in replies[0]
-    assert any("需要准备的材料" in r for r in replies[1:])
-    assert citizen.slot("notice_pending") is False
+    assert any("需要准备的材料" in r for r in replies)
+    assert "继续" in replies[-1]
+    assert citizen.slot("task_active") is True
+    [again] = citizen.say("继续")
+    assert "1. 一孩生育登记" in again
 
 
 def test_no_notices_yet_and_an_unknown_number(citizen: Citizen) -> None:

@@ -13,7 +13,7 @@ import pytest
 import redis
 from sqlalchemy.engine import Engine
 
-from banshi.settings import Settings
+from app.settings import Settings
 from catalog_sync.lock import LOCK_KEY, SyncBusy, sync_lock
 from catalog_sync.service import run_sync
 from catalog_sync.source import FetchError, fetch

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from app.settings import Settings
 from banshi.db import session_scope
 from banshi.models import (
     STATE_CANCELLED,
@@ -20,7 +21,6 @@ from banshi.models import (
     SyncRejection,
     SyncRun,
 )
-from banshi.settings import Settings
 from catalog_sync import service
 from catalog_sync.service import run_sync
 from catalog_sync.status import catalog_status
@@ -280,3 +280,49 @@ def _status(engine: Engine) -> dict:
 
 def _line_with(path: Path, needle: str) -> str:
     return next(line for line in path.read_text(encoding="utf-8").splitlines() if needle in line)
+
+
+def test_where_an_item_is_handled_follows_a_hall_sync(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    from banshi.catalog import hall_generation, place_of
+
+    run_sync(str(ITEMS), engine, settings)
+    run_sync(str(HALLS), engine, settings)
+    with session_scope(engine) as s:
+        house = s.execute(select(Item).where(Item.task_code == SECOND_HAND_HOUSE)).scalar_one()
+        first = place_of(s, house)
+        again = place_of(s, house)  # read once per hall generation
+        generation = hall_generation(s)
+    assert first.hall is not None and first.window is not None
+    assert again.hall is first.hall  # the same (cached) hall, not a new query's
+    # the hall export moves the item to another window
+    halls = json.loads(HALLS.read_text(encoding="utf-8"))
+    for hall in halls:
+        for window in hall["WINDOWS"]:
+            window["TASK_CODES"] = [c for c in window["TASK_CODES"] if c != SECOND_HAND_HOUSE]
+        if hall["HALL_NAME"] == first.hall.name:
+            hall["WINDOWS"].append(
+                {"WINDOW_NO": "99", "WINDOW_NAME": "综合窗口", "TASK_CODES": [SECOND_HAND_HOUSE]}
+            )
+    moved = tmp_path / "halls.json"
+    moved.write_text(json.dumps(halls, ensure_ascii=False), encoding="utf-8")
+    assert run_sync(str(moved), engine, settings).status == "ok"
+    with session_scope(engine) as s:
+        house = s.execute(select(Item).where(Item.task_code == SECOND_HAND_HOUSE)).scalar_one()
+        after = place_of(s, house)
+        assert hall_generation(s) != generation
+    assert after.window is not None and after.window.window_no == "99"
+
+
+def test_cleaning_repeated_texts_once_changes_no_record() -> None:
+    from catalog_sync.records import _cleaned, clean_item
+
+    raw = json.loads(ITEMS.read_text(encoding="utf-8-sig").splitlines()[0])
+    raw["ACCEPT_CONDITION"] = "<p>申请人　须本人到场&nbsp;办理</p>"
+    _cleaned.cache_clear()
+    first = clean_item(dict(raw), 1)
+    second = clean_item(dict(raw), 2)  # every text now comes from the cache
+    assert first.data == second.data and first.content_hash == second.content_hash
+    assert first.data["ACCEPT_CONDITION"] == "申请人 须本人到场 办理"
+    assert _cleaned.cache_info().hits > 0

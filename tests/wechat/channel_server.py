@@ -22,10 +22,11 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
-from banshi.settings import load_settings
-from bot.notice_pages import PREFIX, NoticePageInput
+from banshi.links import Links
+from bot.pages import PublicPagesInput
 from bot.wechat.channel import WeChatInput
-from bot.wechat.settings import WeChatSettings
+from bot.wechat.config import WeChatSettings
+from bot.wechat.hooks import ChannelHooks
 
 Script = Callable[[str, str], list[str] | float]  # (openid, text) -> answer
 
@@ -60,11 +61,14 @@ def free_port() -> int:
 
 
 class ChannelServer:
-    def __init__(self, settings: WeChatSettings, agent: ScriptedAgent) -> None:
+    def __init__(
+        self, settings: WeChatSettings, agent: ScriptedAgent, hooks: ChannelHooks | None = None
+    ) -> None:
         self.settings = settings
         self.agent = agent
         self.port = free_port()
-        self.channel = WeChatInput(settings)
+        self.channel = WeChatInput(settings, hooks)
+        self.links = Links("http://127.0.0.1:5005", b"channel-server-test-secret-0123456789")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: Any = None
@@ -87,8 +91,8 @@ class ChannelServer:
             await app.ctx.agent.handle_message(message)
 
         app.blueprint(self.channel.blueprint(handler), url_prefix="/webhooks/wechat")
-        pages = NoticePageInput(load_settings({"DATABASE_URL": self.settings.database_url}))
-        app.blueprint(pages.blueprint(handler), url_prefix=PREFIX)
+        pages = PublicPagesInput(self.settings.database_url, self.links)
+        app.blueprint(pages.blueprint(handler))
         ready = threading.Event()
 
         async def serve() -> None:

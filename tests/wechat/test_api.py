@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from app.settings import load_wechat_settings
 from bot.wechat.api import RedisTokenStore, WeChatAPI, WeChatAPIError
-from bot.wechat.settings import WeChatSettings, load_wechat_settings
+from bot.wechat.config import WeChatSettings
 from tests.wechat.conftest import run
 from wechat_standin.server import BackgroundStandin
 

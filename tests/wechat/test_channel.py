@@ -13,11 +13,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from banshi.answers import split_message
+from app.settings import load_wechat_settings
+from banshi.text import split_message
 from bot.wechat import texts
 from bot.wechat.models import Attachment, PendingAnswer
 from bot.wechat.protocol import sign
-from bot.wechat.settings import load_wechat_settings
 from tests.wechat.channel_server import ChannelServer, ScriptedAgent
 from tests.wechat.conftest import run
 from wechat_standin.driver import (

@@ -17,14 +17,15 @@ import httpx
 import pytest
 from sqlalchemy.engine import Engine
 
+from app.channel_hooks import build_hooks
+from app.cli import main as banshi_main
+from app.settings import Settings, load_wechat_settings
 from banshi.catalog import get_item
-from banshi.cli import main as banshi_main
 from banshi.db import session_scope
+from banshi.links import Links
 from banshi.notices import changes_for_notices, get_notice, issue_notice, pending_changes
-from banshi.settings import Settings
 from bot.wechat.api import WeChatAPI
 from bot.wechat.push import PushResult, push_notice_changes
-from bot.wechat.settings import load_wechat_settings
 from bot.wechat.storage import last_seen, record_contact
 from tests.conftest import DELTA
 from tests.wechat.channel_server import ChannelServer, ScriptedAgent
@@ -39,20 +40,27 @@ TODAY = date.today()
 SEND = "message/custom/send"
 T = TypeVar("T")
 
+LINKS = Links("http://127.0.0.1:5005", b"notice-channel-test-secret-000000")
+
 
 def script(openid: str, text: str) -> list[str]:
     return [f"答：{text}"]
 
 
 @pytest.fixture
-def server(catalog: Engine, standin: BackgroundStandin) -> Iterator[ChannelServer]:
-    settings = load_wechat_settings(
+def server(
+    catalog: Engine, standin: BackgroundStandin, settings: Settings
+) -> Iterator[ChannelServer]:
+    app_settings = settings
+    wechat = load_wechat_settings(
         {
             "WECHAT_API_BASE_URL": standin.api_base,
             "DATABASE_URL": str(catalog.url.render_as_string(hide_password=False)),
         }
     )
-    srv = ChannelServer(replace(settings, passive_budget=2.0), ScriptedAgent(script)).start()
+    hooks = build_hooks(replace(app_settings, public_url="http://127.0.0.1:5005"), catalog)
+    srv = ChannelServer(replace(wechat, passive_budget=2.0), ScriptedAgent(script), hooks)
+    srv.start()
     yield srv
     srv.stop()
 
@@ -76,17 +84,39 @@ def push(server: ChannelServer, xml: str):  # type: ignore[no-untyped-def]
     return run(go())
 
 
-def test_the_page_is_served_by_number(server: ChannelServer, catalog: Engine) -> None:
+def opened(server: ChannelServer, number: str, token: str | None = None) -> httpx.Response:
+    query = {} if token is None else {"t": token}
+    return httpx.get(f"{server.base_url}/notices/{number}", params=query)
+
+
+def test_a_link_is_a_capability(server: ChannelServer, catalog: Engine) -> None:
     number = issue(catalog, WHO, TODAY)
-    page = httpx.get(f"{server.base_url}/notices/{number}")
+    url = server.links.notice(number)
+    token = url.split("?t=", 1)[1]
+    page = opened(server, number, token)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert number in page.text and "存量房转移登记" in page.text
-    assert httpx.get(f"{server.base_url}/notices/{number.lower()}").status_code == 200
+    assert page.headers["x-robots-tag"].startswith("noindex")
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert "http" not in page.headers["content-security-policy"]  # nothing from elsewhere
+    assert 'content="noindex' in page.text
+    assert opened(server, number.lower(), token).status_code == 200
 
-    missing = httpx.get(f"{server.base_url}/notices/BS2026999999")
-    assert missing.status_code == 404
-    assert "未找到编号为 BS2026999999 的一次性告知单" in missing.text
-    assert "<script" not in httpx.get(f"{server.base_url}/notices/<script>").text
+    # Walking the serial numbers without a token, or with a token moved to another number:
+    # the same 404 as a number that does not exist, and nothing of the citizen's case.
+    served = issue(catalog, "someone-else", TODAY)
+    refused = [opened(server, f"BS2026{n:06d}") for n in range(1, 26)]
+    refused += [opened(server, served, token), opened(server, number, token[:-1] + "A")]
+    refused += [opened(server, "BS2026999999", token)]
+    assert {r.status_code for r in refused} == {404}
+    assert len({r.text for r in refused}) == 1
+    assert not any("存量房" in r.text for r in refused)
+    assert "<script" not in opened(server, "<script>").text
+
+
+def test_a_client_walking_numbers_is_slowed(server: ChannelServer) -> None:
+    codes = [opened(server, f"BS2026{n:06d}").status_code for n in range(1, 41)]
+    assert codes[:30] == [404] * 30 and set(codes[30:]) == {429}
 
 
 def test_a_change_is_told_before_the_next_answer_once(
@@ -97,7 +127,9 @@ def test_a_change_is_told_before_the_next_answer_once(
     number = issue(catalog, WHO, TODAY - timedelta(days=10))
     report = run_sync(str(DELTA), catalog, settings)
     with session_scope(catalog) as session:
-        assert [c.number for c in changes_for_notices(session, report.sync_id, TODAY)] == [number]
+        assert [
+            c.number for c in changes_for_notices(session, report.sync_id, TODAY, links=LINKS)
+        ] == [number]
 
     first = push(server, text_xml(WHO, "你好"))
     assert first.ok, first.failure
@@ -139,7 +171,7 @@ def queue_delta(engine: Engine, settings: Settings) -> list[str]:
 
     report = run_sync(str(DELTA), engine, settings)
     with session_scope(engine) as session:
-        return [c.number for c in changes_for_notices(session, report.sync_id, TODAY)]
+        return [c.number for c in changes_for_notices(session, report.sync_id, TODAY, links=LINKS)]
 
 
 def push_changes(engine: Engine, api_base: str) -> PushResult:

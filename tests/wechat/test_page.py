@@ -15,8 +15,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy.engine import Engine
 
+from app.settings import load_wechat_settings
 from bot.wechat import texts
-from bot.wechat.settings import load_wechat_settings
 from tests.wechat.channel_server import ChannelServer, ScriptedAgent
 from wechat_standin.api import StandinAPI
 from wechat_standin.driver import Account, PushDriver

@@ -12,14 +12,14 @@ import pytest
 from redis.asyncio import Redis
 from sqlalchemy.engine import Engine
 
-from banshi.answers import split_message
+from app.settings import load_wechat_settings
+from banshi.text import split_message
 from bot.wechat import texts
 from bot.wechat.api import WeChatAPI
 from bot.wechat.dedup import DedupStore, MemoryDedupStore, RedisDedupStore
 from bot.wechat.delivery import Delivery, compose
 from bot.wechat.serial import MemorySerializer, RedisSerializer, Serializer
 from bot.wechat.service import Turn, WeChatService
-from bot.wechat.settings import load_wechat_settings
 from bot.wechat.storage import CitizenStore
 from tests.wechat.conftest import run
 from wechat_standin.server import BackgroundStandin

@@ -194,6 +194,101 @@ def test_a_lock_outliving_its_expiry_is_not_released_by_the_old_holder(
     run(scenario())
 
 
+@pytest.mark.redis
+def test_a_waiter_sleeps_until_the_release_wakes_it(redis_url: str, prefix: str) -> None:
+    async def scenario() -> None:
+        redis = Redis.from_url(redis_url, decode_responses=True)
+        serial = RedisSerializer(redis, prefix=prefix)
+        attempts = 0
+        acquire = serial._acquire
+
+        async def counted(*args: object, **kwargs: object) -> object:
+            nonlocal attempts
+            attempts += 1
+            return await acquire(*args, **kwargs)
+
+        serial._acquire = counted  # type: ignore[method-assign]
+        released_at = 0.0
+
+        async def holder() -> None:
+            nonlocal released_at
+            async with serial.hold(OPENID):
+                await asyncio.sleep(0.6)
+            released_at = time.monotonic()
+
+        first = asyncio.create_task(holder())
+        await asyncio.sleep(0.05)
+        async with serial.hold(OPENID):
+            got_at = time.monotonic()
+        await first
+        # the holder's attempt, the waiter's first and the one it was woken for; polling
+        # every 10 ms made about 60
+        assert attempts == 3
+        assert got_at - released_at < 0.1
+        await redis.close()
+
+    run(scenario())
+
+
+@pytest.mark.redis
+def test_a_waiter_that_leaves_wakes_the_one_behind_it(redis_url: str, prefix: str) -> None:
+    async def scenario() -> None:
+        redis = Redis.from_url(redis_url, decode_responses=True)
+        serial = RedisSerializer(redis, prefix=prefix, max_wait=5.0)
+        _, _, lock, _ = serial._keys(OPENID)
+        await redis.set(lock, "someone", px=10_000)
+
+        async def wait_turn() -> float:
+            async with serial.hold(OPENID):
+                return time.monotonic()
+
+        ahead = asyncio.create_task(wait_turn())
+        await asyncio.sleep(0.1)
+        behind = asyncio.create_task(wait_turn())
+        await asyncio.sleep(0.1)
+        await redis.delete(lock)  # the holder vanished without waking anyone
+        ahead.cancel()  # ... and the head of the queue gives up
+        left_at = time.monotonic()
+        got_at = await asyncio.wait_for(behind, 3.0)
+        assert got_at - left_at < 0.5  # woken by the one that left, not by its 3 s timeout
+        await redis.close()
+
+    run(scenario())
+
+
+@pytest.mark.redis
+def test_a_waiting_retry_reads_the_record_only_when_woken(redis_url: str, prefix: str) -> None:
+    async def scenario() -> None:
+        redis = Redis.from_url(redis_url, decode_responses=True)
+        dedup = RedisDedupStore(redis, prefix=prefix)
+        key = f"{OPENID}:m:9"
+        await dedup.begin(key)
+        reads = 0
+        get = dedup.get
+
+        async def counted(k: str) -> object:
+            nonlocal reads
+            reads += 1
+            return await get(k)
+
+        dedup.get = counted  # type: ignore[method-assign]
+
+        async def finish_later() -> None:
+            await asyncio.sleep(0.5)
+            await dedup.finish(key, ["好了"])
+
+        task = asyncio.create_task(finish_later())
+        first, second = await asyncio.gather(dedup.wait_ready(key, 3), dedup.wait_ready(key, 3))
+        await task
+        assert first and second and first.parts == second.parts == ["好了"]  # both woke
+        assert reads == 4  # each: once before waiting, once woken (polling made 20)
+        assert await dedup.forget_citizen(OPENID) == 1  # the signal goes with the record
+        assert not [k async for k in redis.scan_iter(match=f"{prefix}:msg:*")]
+        await redis.close()
+
+    run(scenario())
+
+
 def _worker(redis_url: str, prefix: str, openid: str, turns: int, result: object) -> None:
     """Unsafe read-modify-write of a counter, made safe only by the serial lock."""
 
@@ -227,3 +322,40 @@ def test_serialised_across_processes(redis_url: str, prefix: str) -> None:
     client = sync_redis.Redis.from_url(redis_url, decode_responses=True)
     assert client.get(f"{prefix}:counter") == "90"
     client.close()
+
+
+# ---------------------------------------------------------------- the 客服消息 window
+
+
+def test_citizens_seen_together_are_written_in_one_transaction(engine) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+    from wechatpy import parse_message
+
+    from banshi.db import session_scope
+    from bot.wechat.storage import last_seen
+    from bot.wechat.window import WindowTracker
+    from wechat_standin.driver import text_xml
+
+    commits = 0
+
+    def counted(*_: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(engine, "commit", counted)
+    tracker = WindowTracker(engine, flush_after=0.2)
+    who = [f"oWindow{i:021d}" for i in range(30)]
+
+    async def rush() -> None:
+        for openid in who:
+            tracker.seen(parse_message(text_xml(openid, "你好")))
+        await tracker.forget(who[0])  # unsubscribed before the write: never written
+        await asyncio.sleep(0.5)  # the flush runs by itself
+        await tracker.drain()
+
+    run(rush())
+    event.remove(engine, "commit", counted)
+    assert commits == 1
+    with session_scope(engine) as session:
+        assert last_seen(session, who[0]) is None
+        assert all(last_seen(session, openid) is not None for openid in who[1:])

@@ -11,8 +11,12 @@ from collections.abc import Iterable, Mapping
 from html import escape
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from banshi.links import Links, PageKind
 from banshi.models import Notice
-from banshi.notices import (
+from banshi.notices.issuing import get_notice, normalize_number
+from banshi.notices.texts import (
     REMEDY,
     answers_text,
     catalog_text,
@@ -21,7 +25,6 @@ from banshi.notices import (
     days_text,
     fee_lines,
     need_text,
-    notice_url,
     source_text,
     state_warning,
     trips_text,
@@ -112,14 +115,14 @@ def _material_row(n: int, m: Mapping[str, Any]) -> str:
     return "<tr>" + "".join(out) + "</tr>"
 
 
-def render_html(notice: Notice, public_url: str | None = None) -> str:
+def render_html(notice: Notice, links: Links) -> str:
     """The whole notice as a printable, phone-readable HTML page."""
     s = notice.snapshot
     item = s["item"]
     limits = s["time_limits"]
     place = s["place"]
     phones = s["phones"]
-    url = notice_url(notice.number, public_url)
+    url = links.notice(notice.number)
     warning = state_warning(s)
     materials = s["materials"]
     material_rows = "".join(_material_row(n, m) for n, m in enumerate(materials, 1))
@@ -129,6 +132,7 @@ def render_html(notice: Notice, public_url: str | None = None) -> str:
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        '<meta name="robots" content="noindex, nofollow">',
         f"<title>一次性告知单 {_e(notice.number)}</title>",
         f"<style>{_CSS}</style></head><body><main>",
         "<header><h1>一次性告知单</h1>",
@@ -198,3 +202,13 @@ def render_html(notice: Notice, public_url: str | None = None) -> str:
         "</footer></main></body></html>",
     ]
     return "\n".join(p for p in parts if p)
+
+
+def open_page(session: Session, links: Links, number: str, token: str) -> str | None:
+    """The notice page behind a link, or None (the same 404 for an unknown number, a missing
+    token, or a token for another notice)."""
+    number = normalize_number(number)[:40]
+    if not links.opens(PageKind.NOTICE, number, token):
+        return None
+    notice = get_notice(session, number)
+    return render_html(notice, links) if notice is not None else None
