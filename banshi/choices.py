@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import re
 
-_CN_DIGITS = {
+# The Chinese digits, shared by every reader of numbers (picks, survey answers, dates).
+CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
     "一": 1,
     "二": 2,
     "两": 2,
@@ -19,8 +22,8 @@ _CN_DIGITS = {
     "七": 7,
     "八": 8,
     "九": 9,
-    "十": 10,
 }
+_CN_NUMERALS = {**CN_DIGITS, "十": 10}
 _CHOICE = re.compile(
     r"^(?:选|选择|要|就|是)?(?:第)?([0-9]{1,2}|[一二两三四五六七八九十])(?:个|项|条|号)?(?:吧|的|啊|呀|。|!|！)*$"
 )
@@ -30,7 +33,7 @@ def cn_number(token: str) -> int | None:
     """A number written in digits or as one Chinese numeral (一 … 十)."""
     if token.isdigit():
         return int(token)
-    return _CN_DIGITS.get(token)
+    return _CN_NUMERALS.get(token)
 
 
 def parse_choice(text: str, count: int) -> int | None:

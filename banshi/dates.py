@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from enum import Enum
 
+from banshi.choices import CN_DIGITS as _CN_DIGIT
+
 
 class HalfDay(Enum):
     MORNING = "上午"
@@ -28,20 +30,6 @@ class DateSpec:
     at: time | None = None
 
 
-_CN_DIGIT = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 _CN_NUMBER = re.compile(r"[零〇一二两三四五六七八九十]{1,3}(?=[月日号点时])")
 _WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
 _FULL = str.maketrans("０１２３４５６７８９：．／－", "0123456789:./-")

@@ -13,22 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from banshi.choices import CN_DIGITS as _CN_DIGITS
 from banshi.surveys import texts
 from banshi.surveys.definition import OTHER_KEY, Option, Question, QuestionType
 from banshi.text import normalize_message
 
-_CN_DIGITS = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 _SKIP = re.compile(
     r"(跳过|略过|不答|不回答|不想答|不想回答|不想说|没有想法|下一题|下一个|pass|skip)[吧了。.!！]*"
 )
