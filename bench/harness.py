@@ -227,6 +227,19 @@ def live_assistant(
         client.close()
 
 
+def cpu_times() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine since boot (/proc/stat)."""
+    fields = [float(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_share(before: tuple[float, float], after: tuple[float, float]) -> float:
+    """How busy all cores were between two :func:`cpu_times` readings (0..1)."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total > 0 else float("nan")
+
+
 def machine() -> dict[str, str]:
     """What the figures were measured on, and how busy it was."""
     cpu = mem = ""

@@ -51,6 +51,8 @@ from harness import (  # noqa: E402
     Load,
     Run,
     Sender,
+    busy_share,
+    cpu_times,
     live_assistant,
     machine,
     pct,
@@ -107,9 +109,14 @@ async def ramp(
         for name, sender in senders.items():
             if name not in going:
                 continue
+            before = cpu_times()
             run = await steady(rate, step, sender(f"c{name[0]}{int(rate)}"))
+            busy = busy_share(before, cpu_times())
             ok = run.failures == 0 and run.p99 < DEADLINE
-            print(f"    {name:6s} {rate:6.0f} msg/s: {run.summary()}  {'ok' if ok else 'over'}")
+            print(
+                f"    {name:6s} {rate:6.0f} msg/s: {run.summary()}  cores {busy:4.0%} busy  "
+                f"{'ok' if ok else 'over'}"
+            )
             if ok:
                 best[name] = rate
             else:
