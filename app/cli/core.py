@@ -377,7 +377,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--rest", action="store_true", help="also serve Rasa's REST channel (benchmarks only)"
     )
     run.add_argument(
-        "--workers", type=int, default=1, help="Sanic worker processes (needs REDIS_URL)"
+        "--workers",
+        type=int,
+        default=None,
+        help="Rasa worker processes (default: one per core with REDIS_URL, else 1)",
     )
     run.add_argument(
         "--console-port",
