@@ -54,7 +54,11 @@ def serve_in_thread(app: Starlette) -> Iterator[str]:
 def chromium() -> Iterator[str]:
     """A headless Chromium; yields its DevTools WebSocket URL."""
     assert CHROMIUM is not None
-    with tempfile.TemporaryDirectory(prefix="console-chromium-") as profile:
+    # Chromium's helper processes may still write into the profile for a moment after the
+    # browser exits: a leftover file must not fail the test that used it.
+    with tempfile.TemporaryDirectory(
+        prefix="console-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         process = subprocess.Popen(
             [
                 CHROMIUM,
