@@ -12,6 +12,7 @@ from banshi.conversation import Conversation, Desk
 from banshi.db import get_engine, migrate, session_scope
 from banshi.guide import Guide
 from banshi.handoff.desk import HandoffDesk
+from banshi.handoff.live import LineNotifier, Polling
 from banshi.handoff.service import HandoffService
 from banshi.lexicon import load_lexicon
 from banshi.notices import NoticeDesk
@@ -42,7 +43,16 @@ def build_handoff(settings: Settings, engine: Engine | None = None) -> HandoffSe
     """转人工: shared by the 转人工 desk (the action server) and the channel (the Rasa server,
     which keeps the bot silent while a person holds the conversation)."""
     engine = engine or engine_for(settings)
-    return HandoffService(engine, FieldCipher(settings.secret()))
+    return HandoffService(engine, FieldCipher(settings.secret()), notifier=line_notifier(settings))
+
+
+def line_notifier(settings: Settings) -> LineNotifier:
+    """Live staff pages wake on Redis pub/sub; without Redis they re-read every 150 ms."""
+    if not settings.redis_url:
+        return Polling()
+    from bot.handoff_notify import RedisLineNotifier
+
+    return RedisLineNotifier(settings.redis_url)
 
 
 def build_services(settings: Settings, engine: Engine | None = None) -> Services:

@@ -3,6 +3,7 @@ meanwhile; outside hours, or when nobody takes it in time, the question becomes 
 
 Modules: :mod:`~banshi.handoff.service` (what the runner, the channel and staff pages call),
 :mod:`~banshi.handoff.inbox` (reading handoffs for the staff inbox),
+:mod:`~banshi.handoff.live` (staff pages waiting for the next line: versions, notifier),
 :mod:`~banshi.handoff.hours` (service hours on the working calendar),
 :mod:`~banshi.handoff.states`, :mod:`~banshi.handoff.config`; tables in
 :mod:`~banshi.handoff.models`.

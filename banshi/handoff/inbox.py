@@ -8,6 +8,7 @@ handoffs; this module only reads them, inside the caller's transaction.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -67,6 +68,38 @@ def waiting_count(session: Session) -> int:
             .where(Handoff.state == HandoffState.WAITING.value)
         ).scalar_one()
     )
+
+
+def log_version(session: Session, handoff_id: int) -> str:
+    """What a page showing the conversation has seen: its state and its newest line (one
+    indexed query; "gone" once the handoff was deleted)."""
+    newest = (
+        select(func.max(HandoffMessage.id))
+        .where(HandoffMessage.handoff_id == handoff_id)
+        .scalar_subquery()
+    )
+    row = session.execute(select(Handoff.state, newest).where(Handoff.id == handoff_id)).first()
+    if row is None:
+        return "gone"
+    return f"{row[0]}.{row[1] or 0}"
+
+
+def inbox_version(session: Session) -> str:
+    """What the inbox has seen: the open handoffs, who holds each, and the newest line of a
+    waiting citizen (the inbox shows it). Lines of held conversations do not count: their
+    pages follow them."""
+    rows = session.execute(
+        select(Handoff.id, Handoff.state, Handoff.staff)
+        .where(Handoff.state != HandoffState.CLOSED.value)
+        .order_by(Handoff.id)
+    ).all()
+    newest = session.execute(
+        select(func.max(HandoffMessage.id))
+        .join(Handoff, Handoff.id == HandoffMessage.handoff_id)
+        .where(Handoff.state == HandoffState.WAITING.value)
+    ).scalar()
+    seen = ";".join(f"{i}.{state}.{staff or ''}" for i, state, staff in rows) + f"|{newest or 0}"
+    return hashlib.sha256(seen.encode()).hexdigest()[:16]
 
 
 def log_of(session: Session, handoff_id: int) -> list[LogLine]:

@@ -10,7 +10,9 @@ What each adapter calls:
   :meth:`send`, :meth:`close`, :meth:`conversation` (a staff action may run in the page's
   own transaction, ``session=``, so its audit entry commits with it);
 - a periodic job: :meth:`expire_waiting` (a handoff nobody took in time becomes a ticket;
-  the citizen is told through the outbox).
+  the citizen is told through the outbox);
+- live staff pages: :meth:`log_version`, :meth:`inbox_version` and ``notifier``, which every
+  change above is published to once it commits (:mod:`banshi.handoff.live`).
 
 Staff lines and the closing line go out as 客服消息 through the outbox. Closing invites the
 citizen, once, to rate the conversation.
@@ -23,7 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -33,6 +35,7 @@ from banshi.db import session_scope
 from banshi.handoff import inbox, texts
 from banshi.handoff.config import HandoffConfig
 from banshi.handoff.inbox import HandoffLine, LogLine, WaitingLine
+from banshi.handoff.live import INBOX, LineNotifier, Polling, topic_of
 from banshi.handoff.models import Handoff, HandoffMessage
 from banshi.handoff.states import Closure, HandoffState, Sender
 from banshi.privacy.crypto import FieldCipher
@@ -50,6 +53,7 @@ _CANCEL = re.compile(
 )
 MAX_LINE_CHARS = 600  # ≤ 1,800 bytes: WeChat takes about 2,000 per message (NOTES.md)
 NO_QUESTION = "（群众请求人工服务，未留下具体问题，请与群众联系了解诉求。）"
+_CHANGED = "banshi.handoff.changed"  # Session.info key: topics to publish once it commits
 
 
 class HandoffRefused(TicketError):
@@ -64,12 +68,14 @@ class HandoffService:
         config: HandoffConfig | None = None,
         tickets: TicketConfig | None = None,
         calendar: Callable[[Session], WorkCalendar] = WorkCalendar,
+        notifier: LineNotifier | None = None,
     ) -> None:
         self.engine = engine
         self.cipher = cipher
         self.config = config or HandoffConfig()
         self.tickets = tickets or TicketConfig()
         self.calendar = calendar
+        self.notifier: LineNotifier = notifier or Polling()
 
     # ------------------------------------------------------------------ the citizen's side
 
@@ -90,6 +96,7 @@ class HandoffService:
                     )
                     session.add(current)
                     session.flush()
+                    self._changed(session, current.id)
                     fresh = True
                 else:
                     fresh = False
@@ -171,6 +178,7 @@ class HandoffService:
             )
             if taken.rowcount != 1:
                 raise HandoffRefused("该会话已被其他工作人员接入或已结束。")
+            self._changed(scope, handoff_id)
 
     def send(
         self,
@@ -214,6 +222,16 @@ class HandoffService:
         with session_scope(self.engine) as session:
             return inbox.log_of(session, handoff_id)
 
+    def log_version(self, handoff_id: int) -> str:
+        """What a page showing the conversation has seen (:mod:`banshi.handoff.live`)."""
+        with session_scope(self.engine) as session:
+            return inbox.log_version(session, handoff_id)
+
+    def inbox_version(self) -> str:
+        """What the inbox has seen (:mod:`banshi.handoff.live`)."""
+        with session_scope(self.engine) as session:
+            return inbox.inbox_version(session)
+
     def expire_waiting(self, now: datetime) -> int:
         """Turn handoffs nobody took in time into tickets, telling each citizen (outbox)."""
         count = 0
@@ -248,6 +266,20 @@ class HandoffService:
             return
         with session_scope(self.engine) as own:
             yield own
+
+    def _changed(self, session: Session, handoff_id: int) -> None:
+        """Tell live pages once the transaction commits: before it, they would read nothing
+        new. A rolled-back change is told at the session's next commit, if any: harmless, a
+        notice is only a wake-up."""
+        topics: set[str] = session.info.setdefault(_CHANGED, set())
+        if not topics:
+            event.listen(session, "after_commit", self._publish_committed, once=True)
+        topics.update((INBOX, topic_of(handoff_id)))
+
+    def _publish_committed(self, session: Session) -> None:
+        topics = session.info.pop(_CHANGED, set())
+        if topics:
+            self.notifier.publish(sorted(topics))
 
     @staticmethod
     def _open(session: Session, openid: str) -> Handoff | None:
@@ -290,11 +322,12 @@ class HandoffService:
             )
         )
         session.flush()
+        self._changed(session, handoff.id)
 
-    @staticmethod
     def _close(
-        session: Session, handoff: Handoff, by: str, closure: Closure, now: datetime
+        self, session: Session, handoff: Handoff, by: str, closure: Closure, now: datetime
     ) -> None:
+        self._changed(session, handoff.id)
         handoff.state = HandoffState.CLOSED.value
         handoff.closed_at = now
         handoff.closed_by = by

@@ -1,5 +1,13 @@
 """转人工 for window staff: the live inbox of citizens waiting for a person, taking one, the
-conversation appearing as the citizen types (htmx polls every 2 seconds), sending, closing.
+conversation appearing as the citizen types, sending, closing.
+
+Live by long polling: the inbox and a conversation's log each carry the version they show
+(:mod:`banshi.handoff.live`) and ask for the next one with htmx (``hx-trigger="load"``, the
+answer replacing the element re-arms it). The console holds the question, on the event loop
+without a thread or a database session, until the version changes — the notifier wakes it
+(Redis pub/sub), or a re-read every 150 ms without Redis — or :data:`LONG_POLL` seconds pass.
+A failed request is retried by the element's ``every 5s`` trigger, which never overlaps a
+waiting one (``hx-sync="this:drop"``).
 
 While a person holds the conversation the assistant stays silent (the channel asks
 :meth:`~banshi.handoff.service.HandoffService.is_held`); staff lines go out as 客服消息
@@ -16,10 +24,12 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
 from banshi.handoff import inbox
+from banshi.handoff.live import INBOX, topic_of, watch
 from banshi.handoff.service import MAX_LINE_CHARS, HandoffService
 from banshi.handoff.states import HandoffState
 from banshi.staff.roles import Role, roles
@@ -30,7 +40,7 @@ from console.pages.tickets import audit_action
 from console.services import CardTone, CardView, ConsolePage, DashboardCard, PageRoute, StaffUser
 
 WINDOW_STAFF = roles(Role.WINDOW)
-POLL = "every 1s"  # how often the inbox and a conversation ask for news
+LONG_POLL = 25.0  # seconds a page's question is held when nothing changes (proxies allow 30+)
 STOP_POLLING = 286  # htmx stops polling an element answered with this status
 DONE = {
     "closed": "本次人工服务已结束，智能助手恢复应答，并已邀请群众评价。",
@@ -41,19 +51,32 @@ GONE = "该会话已结束（群众取消、超时转为咨询工单，或已由
 class HandoffPages:
     """The handlers, over one :class:`~banshi.handoff.service.HandoffService`."""
 
-    def __init__(self, service: HandoffService) -> None:
+    def __init__(self, service: HandoffService, long_poll: float = LONG_POLL) -> None:
         self.service = service
+        self.long_poll = long_poll
+
+    async def _wait(self, request: Request, topic: str, probe: Callable[[], str]) -> None:
+        """Hold the request until ``probe()`` differs from the page's ``?seen=`` (at once when
+        it has none), the long poll's time is up, or the page went away."""
+
+        async def read() -> str:
+            return await run_in_threadpool(probe)
+
+        seen = request.query_params.get("seen", "")
+        notifier = self.service.notifier
+        await watch(notifier, [topic], read, seen, self.long_poll, request.is_disconnected)
 
     # ------------------------------------------------------------------ the inbox
 
     def _inbox(self, request: Request) -> dict[str, Any]:
         me = staff_of(request).username
+        version = self.service.inbox_version()  # before reading: a change in between shows
         held = self.service.held()
         return {
             "waiting": self.service.list_waiting(services_of(request).now()),
             "mine": [h for h in held if h.staff == me],
             "others": [h for h in held if h.staff != me],
-            "poll": POLL,
+            "version": version,
         }
 
     def inbox_page(self, request: Request, error: str = "", status: int = 200) -> Response:
@@ -61,12 +84,17 @@ class HandoffPages:
         context["done"] = DONE.get(request.query_params.get("ok", ""), "")
         return render(request, "handoff/inbox.html", context, status)
 
-    def inbox_part(self, request: Request) -> Response:
-        return render(request, "handoff/_inbox.html", self._inbox(request))
+    async def inbox_part(self, request: Request) -> Response:
+        """The inbox once it changed (long poll)."""
+        await self._wait(request, INBOX, self.service.inbox_version)
+        return await run_in_threadpool(
+            lambda: render(request, "handoff/_inbox.html", self._inbox(request))
+        )
 
     # ------------------------------------------------------------------ one conversation
 
     def _talk(self, request: Request, handoff_id: int) -> dict[str, Any] | None:
+        version = self.service.log_version(handoff_id)  # before reading: see _inbox
         line = self.service.get(handoff_id)
         if line is None:
             return None
@@ -78,7 +106,7 @@ class HandoffPages:
             "mine": held and line.staff == staff_of(request).username,
             "gone": GONE if line.state is HandoffState.CLOSED else "",
             "max_chars": MAX_LINE_CHARS,
-            "poll": POLL,
+            "version": version,
             "talk_error": "",
         }
 
@@ -88,9 +116,17 @@ class HandoffPages:
             return render(request, "handoff/missing.html", {}, 404)
         return render(request, "handoff/talk.html", {**context, "error": error}, status)
 
-    def log_part(self, request: Request) -> Response:
-        """The conversation so far; once it ended, the last answer tells htmx to stop asking."""
-        context = self._talk(request, request.path_params["handoff_id"])
+    async def log_part(self, request: Request) -> Response:
+        """The conversation once a line came or its state changed (long poll); once it ended,
+        the answer tells htmx to stop asking."""
+        handoff_id: int = request.path_params["handoff_id"]
+        await self._wait(
+            request, topic_of(handoff_id), lambda: self.service.log_version(handoff_id)
+        )
+        return await run_in_threadpool(self._log, request, handoff_id)
+
+    def _log(self, request: Request, handoff_id: int) -> Response:
+        context = self._talk(request, handoff_id)
         if context is None:
             return render(request, "handoff/_log.html", {"log": [], "gone": GONE}, STOP_POLLING)
         status = STOP_POLLING if context["gone"] else 200
@@ -131,12 +167,16 @@ class HandoffPages:
             self.service.send(handoff_id, staff, text, now, session=session)
 
         refused = self._do(request, StaffAction.HANDOFF_SEND, "人工服务回复一条消息", work)
-        if request.headers.get("hx-request"):  # the talk part again: the log, an empty box
-            context = self._talk(request, request.path_params["handoff_id"])
-            if context is None:
+        if request.headers.get("hx-request"):
+            # an empty box (or the reason it was refused); the line itself reaches the log
+            # through the log's own long poll, which the change just woke — replacing the log
+            # here would orphan that waiting request
+            line = self.service.get(request.path_params["handoff_id"])
+            if line is None:
                 return render(request, "handoff/missing.html", {}, 404)
+            context = {"line": line, "max_chars": MAX_LINE_CHARS, "talk_error": refused}
             # 200 even when refused: htmx swaps in only successful answers
-            return render(request, "handoff/_talk.html", {**context, "talk_error": refused})
+            return render(request, "handoff/_send.html", context)
         if refused:
             return self.talk_page(request, refused, 409)
         return redirect(f"/handoff/{request.path_params['handoff_id']}")
@@ -170,8 +210,8 @@ def card(service: HandoffService) -> DashboardCard:
     return DashboardCard("handoffs", "等待人工接待", WINDOW_STAFF, render_card)
 
 
-def page(service: HandoffService) -> ConsolePage:
-    pages = HandoffPages(service)
+def page(service: HandoffService, long_poll: float = LONG_POLL) -> ConsolePage:
+    pages = HandoffPages(service, long_poll)
     post = ("POST",)
     return ConsolePage(
         key="handoff",

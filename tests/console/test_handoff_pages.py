@@ -1,5 +1,5 @@
 """The 人工服务 pages: the live inbox of waiting citizens, taking one (once), the citizen's
-messages appearing masked in the polled log, sending as 客服消息 through the outbox, closing
+messages appearing masked in the long-polled log (its waiting: test_handoff_live.py), sending as 客服消息 through the outbox, closing
 (the bot answers again, the citizen is invited to rate); the dashboard card; 403 for the roles
 that do not serve citizens in person; every step in the audit log."""
 
@@ -88,7 +88,7 @@ def test_take_talk_and_hand_back(
     admin, admin_token = client(make_client, people, "admin")
 
     inbox = window.get("/handoff").text
-    assert 'hx-get="/handoff/inbox" hx-trigger="every 1s"' in inbox
+    assert re.search(r'<div id="inbox" hx-get="/handoff/inbox\?seen=\w+" hx-trigger="load', inbox)
     row = re.search(rf'<tr data-handoff="{handoff_id}">(.*?)</tr>', inbox, re.S)
     assert row is not None and "…" + openid[-4:] in row.group(1) and openid not in inbox
     assert "我想问一下补办结婚证" in row.group(1)
@@ -106,17 +106,17 @@ def test_take_talk_and_hand_back(
     log = window.get(f"/handoff/{handoff_id}/log", headers=HTMX)
     assert log.status_code == 200 and "138****5678" in log.text and PHONE not in log.text
     page = window.get(f"/handoff/{handoff_id}").text
-    assert (
-        f'hx-get="/handoff/{handoff_id}/log" hx-trigger="every 1s"' in page and 'id="send"' in page
-    )
+    assert f'hx-get="/handoff/{handoff_id}/log?seen=held.' in page and 'id="send"' in page
 
     sent = window.post(
         f"/handoff/{handoff_id}/send",
         data={"text": "您好，结婚证补办请带上身份证和户口簿。", "csrf_token": token},
         headers=HTMX,
     )
-    assert sent.status_code == 200 and "结婚证补办请带上身份证和户口簿" in sent.text
-    assert "<textarea" in sent.text and "<html" not in sent.text  # the part, a fresh box
+    # a fresh box only: the line reaches the page through the log's long poll
+    assert sent.status_code == 200 and sent.text.startswith('<form method="post"')
+    assert "<textarea" in sent.text and "<html" not in sent.text and 'id="log"' not in sent.text
+    assert "结婚证补办请带上身份证和户口簿" in window.get(f"/handoff/{handoff_id}/log").text
     blank = window.post(
         f"/handoff/{handoff_id}/send", data={"text": "", "csrf_token": token}, headers=HTMX
     )
@@ -139,6 +139,7 @@ def test_take_talk_and_hand_back(
     assert not people.is_held(openid)
     ended = window.get(f"/handoff/{handoff_id}/log", headers=HTMX)
     assert ended.status_code == handoff.STOP_POLLING and handoff.GONE in ended.text
+    assert "hx-get" not in ended.text  # nothing asks again
     with session_scope(calendar) as session:
         assert (
             session.execute(

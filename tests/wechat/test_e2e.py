@@ -1,13 +1,7 @@
 """End to end: ``banshi run`` with the trained model, driven only through signed pushes.
 
-One assistant for the whole session (loading the model takes about 40 s): the Rasa server
-with the WeChat channel in two Sanic workers (as ``banshi run`` starts it on two cores with
-Redis) and the action server (``app.slow_actions``: the real actions, slowed past WeChat's
-5 s for OpenIDs containing "slow"), Redis db 15 for the tracker store, the locks and the
-de-duplication records, a SQLite catalog of the demo data, and the stand-in's API side
-receiving every 客服消息. Retries and one citizen's messages thus land on either worker. The official WXBizMsgCrypt sample account
-(token, EncodingAESKey, app id) is the account, so plain, compatible and safe pushes all work.
-"""
+The assistant (``live``) is described and started in conftest.py: one for the session, shared
+with test_e2e_console.py."""
 
 from __future__ import annotations
 
@@ -15,32 +9,21 @@ import asyncio
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from sqlalchemy import func, select
 from sqlalchemy import text as sql_text
 
-from app.run import free_port
-from app.settings import PROJECT_ROOT, load_settings
-from app.training import model_path
-from banshi.db import make_engine, migrate, session_scope
-from banshi.models import Item, Material
+from app.settings import PROJECT_ROOT
+from banshi.db import make_engine, session_scope
 from banshi.text import split_message
 from bot.wechat import texts
 from bot.wechat.protocol import sign
-from tests.conftest import HALLS, ITEMS, REDIS_URL
-from wechat_standin.api import StandinAPI
+from tests.wechat.conftest import AES_KEY, APPID, LONG_QUESTION, TOKEN, WORKERS, Live
 from wechat_standin.driver import (
     Account,
     PushDriver,
@@ -50,147 +33,8 @@ from wechat_standin.driver import (
     signed_query,
     text_xml,
 )
-from wechat_standin.server import BackgroundStandin
 
 pytestmark = [pytest.mark.model, pytest.mark.redis]
-
-TOKEN = "spamtest"  # WXBizMsgCrypt's sample account
-AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-APPID = "wx2c2769f8efd9abc2"
-SECRET = "banshi-e2e-secret"
-SLOW_SECONDS = 6.0
-LONG_ITEM = "存量房转移登记（二手房买卖）"
-WORKERS = 2
-LONG_QUESTION = "二手房过户要带什么材料"
-
-
-@dataclass
-class Live:
-    webhook: str
-    standin: BackgroundStandin
-    redis: redis.Redis
-    tag: str
-    database_url: str
-    pid: int  # banshi run's
-    console_port: int = 0
-
-    def openid(self, name: str, slow: bool = False) -> str:
-        return f"o{self.tag}{'slow' if slow else 'q'}{name}".ljust(28, "0")[:28]
-
-    def push(self, xml: str, mode: str = "plain", **kwargs: object) -> PushOutcome:
-        async def go() -> PushOutcome:
-            driver = PushDriver(self.webhook, Account(TOKEN, APPID, AES_KEY, mode))
-            try:
-                return await driver.push(xml, **kwargs)  # type: ignore[arg-type]
-            finally:
-                await driver.aclose()
-
-        return asyncio.run(go())
-
-    def user_turns(self, openid: str) -> int:
-        stored = self.redis.get(f"banshi:tracker:{openid}")
-        if not stored:
-            return 0
-        return sum(1 for e in json.loads(stored)["events"] if e.get("event") == "user")
-
-    def delivered(self, openid: str, count: int = 1, timeout: float = 20.0) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            texts_sent = self.standin.api.delivered(openid)
-            if len(texts_sent) >= count:
-                return texts_sent
-            time.sleep(0.1)
-        return self.standin.api.delivered(openid)
-
-
-def _catalog(database_url: str, var_dir: Path) -> None:
-    """The demo catalog, with one item's materials made long enough to need splitting."""
-    from catalog_sync.service import run_sync
-
-    engine = make_engine(database_url)
-    migrate(engine)
-    settings = replace(load_settings({}), database_url=database_url, var_dir=var_dir)
-    run_sync(str(ITEMS), engine, settings)
-    run_sync(str(HALLS), engine, settings)
-    with session_scope(engine) as session:
-        item = session.execute(select(Item).where(Item.name == LONG_ITEM)).scalar_one()
-        start = len(item.materials)
-        for i in range(40):
-            item.materials.append(
-                Material(
-                    position=start + i + 1,
-                    name=f"补充证明材料第{i + 1}项（由不动产登记窗口根据实际情况一次性告知）",
-                    material_type="原件",
-                    need="必要",
-                )
-            )
-    engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    model = model_path()
-    if not model.exists():
-        pytest.skip(f"no trained model at {model}: run `banshi train` first")
-    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"Redis is not running at {REDIS_URL}")
-    tmp = tmp_path_factory.mktemp("e2e")
-    database_url = f"sqlite:///{tmp / 'banshi.db'}"
-    _catalog(database_url, tmp / "var")
-    standin = BackgroundStandin(StandinAPI(appid=APPID, secret=SECRET)).start()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": REDIS_URL,
-        "BANSHI_VAR_DIR": str(tmp / "var"),
-        "WECHAT_TOKEN": TOKEN,
-        "WECHAT_APPID": APPID,
-        "WECHAT_APPSECRET": SECRET,
-        "WECHAT_AES_KEY": AES_KEY,
-        "WECHAT_API_BASE_URL": standin.api_base,
-        "BANSHI_SLOW_ACTION_SECONDS": str(SLOW_SECONDS),
-    }
-    console_port = free_port()
-    command = [sys.executable, "-m", "app.cli", "run", "--port", str(port)]
-    command += ["--console-port", str(console_port)]
-    command += ["--actions", "app.slow_actions", "--workers", str(WORKERS)]
-    log = (tmp / "banshi-run.out").open("wb")
-    process = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-    )
-    webhook = f"http://127.0.0.1:{port}/webhooks/wechat/webhook"
-    tag = uuid.uuid4().hex[:6]  # in every OpenID of this session, to clean Redis up after
-    deadline = time.monotonic() + 600
-    try:
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"banshi run exited: {(tmp / 'banshi-run.out').read_text()}")
-            if "已就绪" in (tmp / "banshi-run.out").read_text(errors="replace"):
-                break
-            if time.monotonic() > deadline:
-                raise RuntimeError("banshi run did not get ready in 10 minutes")
-            time.sleep(1)
-        yield Live(webhook, standin, client, tag, database_url, process.pid, console_port)
-    finally:
-        process.send_signal(signal.SIGINT)  # Ctrl-C
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-        standin.stop()
-        for pattern in (f"*{tag}*", f"wechat:access_token:{APPID}*"):
-            keys = list(client.scan_iter(match=pattern, count=1000))
-            if keys:
-                client.delete(*keys)
-        client.close()
-    # Ctrl-C stopped both servers: nothing listens on the port any more.
-    with pytest.raises(httpx.ConnectError):
-        httpx.get(webhook, timeout=2)
 
 
 @pytest.fixture(autouse=True)
@@ -477,16 +321,6 @@ def test_one_citizens_messages_run_once_and_in_order_across_workers(live: Live) 
 # ---------------------------------------------------------------- the tasks, end to end
 
 
-def _talk(live: Live, who: str, text: str) -> str:
-    """One message and everything the assistant said back (passive reply + 客服消息)."""
-    before = len(live.standin.api.delivered(who))
-    outcome = live.push(text_xml(who, text))
-    assert outcome.ok, outcome.failure
-    time.sleep(0.5)  # the 客服消息 parts follow the passive reply
-    later = live.standin.api.delivered(who)[before:]
-    return "\n\n".join([outcome.reply or "", *later])
-
-
 def _next_working_day() -> date:
     import chinese_calendar
 
@@ -494,17 +328,6 @@ def _next_working_day() -> date:
     while not chinese_calendar.is_workday(day):
         day += timedelta(days=1)
     return day
-
-
-def _converse(live: Live, who: str, first: str, answer: Callable[[str], str | None]) -> str:
-    """Talk until ``answer`` has nothing more to say (at most 14 turns); the last reply."""
-    reply = _talk(live, who, first)
-    for _ in range(14):
-        said = answer(reply)
-        if said is None:
-            return reply
-        reply = _talk(live, who, said)
-    raise AssertionError(f"the conversation did not end: {reply}")
 
 
 def test_a_booking_made_listed_and_cancelled_in_the_chat(live: Live) -> None:
@@ -529,10 +352,10 @@ def test_a_booking_made_listed_and_cancelled_in_the_chat(live: Live) -> None:
             return "1"
         raise AssertionError(f"unexpected turn: {reply}")
 
-    booked = _converse(live, who, "我想预约办无犯罪记录证明", answer)
+    booked = live.converse(who, "我想预约办无犯罪记录证明", answer)
     number = re.search(r"YY\d{12}", booked)
     assert number, booked
-    listed = _talk(live, who, "我的预约")
+    listed = live.talk(who, "我的预约")
     assert number.group(0) in listed
     stored = live.redis.get(f"banshi:tracker:{who}") or ""
     assert id_number not in stored and "13800138000" not in stored  # masked in the tracker
@@ -546,7 +369,7 @@ def test_a_booking_made_listed_and_cancelled_in_the_chat(live: Live) -> None:
             return "1"
         raise AssertionError(f"unexpected turn: {reply}")
 
-    cancelled = _converse(live, who, "取消预约", cancel)
+    cancelled = live.converse(who, "取消预约", cancel)
     assert number.group(0) in cancelled
 
 
@@ -570,7 +393,7 @@ def test_a_complaint_answered_by_staff_and_rated(live: Live) -> None:
             return "不用"
         raise AssertionError(f"unexpected turn: {reply}")
 
-    filed = _converse(live, who, "我要投诉车管所窗口态度太差，排了两小时还被推来推去", answer)
+    filed = live.converse(who, "我要投诉车管所窗口态度太差，排了两小时还被推来推去", answer)
     number = re.search(r"GD\d{10,}", filed)
     assert number, filed
     engine = make_engine(live.database_url)
@@ -580,9 +403,9 @@ def test_a_complaint_answered_by_staff_and_rated(live: Live) -> None:
     assert any("批评教育" in r for r in replies), replies  # pushed by banshi run's outbox chore
     with session_scope(engine) as session:
         tickets.close(session, number.group(0), "staff-1")
-    invitation = _talk(live, who, "好的")
+    invitation = live.talk(who, "好的")
     assert "非常满意" in invitation, invitation
-    rated = _talk(live, who, "4")
+    rated = live.talk(who, "4")
     assert "不满意" in rated or "评价" in rated, rated
     with session_scope(engine) as session:
         levels = [r.level for r in session.execute(select(Rating)).scalars()]
@@ -620,9 +443,9 @@ def test_a_demand_survey_answered_in_the_chat(live: Live) -> None:
             return "1"
         raise AssertionError(f"unexpected turn: {reply}")
 
-    done = _converse(live, who, "我想填问卷", answer)
+    done = live.converse(who, "我想填问卷", answer)
     assert "问卷已填完" in done
-    assert "问卷已填完" not in _talk(live, who, "我想填问卷")  # once per citizen
+    assert "问卷已填完" not in live.talk(who, "我想填问卷")  # once per citizen
     with session_scope(engine) as session:
         response = session.execute(
             select(SurveyResponse).where(SurveyResponse.openid == who)
