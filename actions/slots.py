@@ -1,6 +1,7 @@
 """What the conversation remembers between turns, as Rasa slots.
 
-The guide's item and numbered list (``item_code``, ``candidates``, ``pending_ask``) and the
+The guide's item and numbered list (``item_code``, ``candidates``, ``pending_ask``), the
+district the citizen chose for a 事项 several districts implement (``region``), and the
 task in progress (``task``: a :class:`TaskState`; ``task_active``, the only slot that steers
 the rules). None of them ever holds personal data: desks keep that in their own rows.
 """
@@ -25,6 +26,7 @@ def dialogue_state(tracker: Tracker) -> DialogueState:
         item_code=tracker.get_slot("item_code") or None,
         candidates=[str(code) for code in tracker.get_slot("candidates") or []],
         pending=ask,
+        region=tracker.get_slot("region") or None,
     )
 
 
@@ -33,6 +35,7 @@ def dialogue_events(state: DialogueState) -> list[EventType]:
         SlotSet("item_code", state.item_code),
         SlotSet("candidates", list(state.candidates)),
         SlotSet("pending_ask", state.pending.value if state.pending else None),
+        SlotSet("region", state.region),
     ]
 
 

@@ -26,7 +26,16 @@ from banshi.choices import parse_choice
 from banshi.conversation import ItemPick
 from banshi.db import session_scope
 from banshi.models import STATE_ACTIVE, STATE_CANCELLED, Item
-from banshi.resolution import MIN_SCORE, Decision, Resolution, Resolver
+from banshi.resolution import (
+    MIN_SCORE,
+    Decision,
+    PlaceHint,
+    PlaceOption,
+    Resolution,
+    Resolver,
+    place_from_text,
+    place_question,
+)
 from banshi.text import MAX_MESSAGE_CHARS, normalize_message, split_message
 from banshi.unanswered import UnansweredReason, record_unanswered
 from banshi.understanding import (
@@ -54,6 +63,12 @@ class DialogueState:
     item_code: str | None = None
     candidates: list[str] = field(default_factory=list)
     pending: Ask | None = None  # what was asked when the numbered list was offered
+    # Where the citizen goes, as they chose it (桥西区): a 事项 several districts implement
+    # is then answered for theirs without asking again.
+    region: str | None = None
+
+    def hint(self) -> PlaceHint | None:
+        return PlaceHint(region=self.region) if self.region else None
 
 
 class GuideOutcome(str, Enum):
@@ -96,11 +111,12 @@ class Guide:
             if state.candidates and (
                 parse_choice(query, len(state.candidates)) is not None
                 or self._pick_by_name(session, query, state.candidates)
+                or self._place_named(session, query, state.candidates)
             ):
                 return Understood(Verdict.PICK)
             if state.item_code and _menu_choice(query) is not None:
                 return Understood(Verdict.PICK)
-            found = self.resolver.resolve(session, query, heard.item)
+            found = self.resolver.resolve(session, query, heard.item, state.hint())
         return decide(heard, found, context, self.config)
 
     def handle(
@@ -127,14 +143,19 @@ class Guide:
                 choice = parse_choice(query, len(state.candidates))
                 if choice is not None or pick:
                     return self._choose(session, query, choice, state, today)
+                place = self._place_named(session, query, state.candidates)
+                if place is not None:  # the answer to "您在哪个区办理？"
+                    code, region = place.task_code, place.label
+                    return self._answer(session, code, state.pending, query, today, region)
                 picked = self._pick_by_name(session, query, state.candidates)
                 if picked:
-                    return self._answer(session, picked, state.pending or ask, query, today)
+                    asked = state.pending or ask
+                    return self._answer(session, picked, asked, query, today, state.region)
             elif state.item_code:
                 menu = _menu_choice(query)
                 if menu is not None:  # a number from the overview card's menu
-                    return self._answer(session, state.item_code, menu, query, today)
-            resolution = found or self.resolver.resolve(session, query, entity)
+                    return self._answer(session, state.item_code, menu, query, today, state.region)
+            resolution = found or self.resolver.resolve(session, query, entity, state.hint())
             return self._route(session, resolution, ask, query, state, today)
 
     def pick(self, text: str, candidates: Sequence[str], hint: str | None = None) -> ItemPick:
@@ -145,16 +166,26 @@ class Guide:
                 choice = parse_choice(query, len(candidates))
                 if choice is not None and choice > 0:
                     return ItemPick(candidates[choice - 1])
+                places = self._places_offered(session, candidates)
                 if choice is not None:
-                    items = [i for i in (get_item(session, c) for c in candidates) if i]
-                    text = answers.invalid_choice(len(candidates)) + "\n" + answers.clarify(items)
+                    text = answers.invalid_choice(len(candidates)) + "\n"
+                    if places:
+                        text += place_question(self._name_of(session, candidates[0]), places)
+                    else:
+                        items = [i for i in (get_item(session, c) for c in candidates) if i]
+                        text += answers.clarify(items)
                     return ItemPick(None, [text], list(candidates))
-                named = self._pick_by_name(session, query, candidates)
+                place = place_from_text(places, query) if places else None
+                named = place.task_code if place else self._pick_by_name(session, query, candidates)
                 if named:
                     return ItemPick(named)
             resolution = self.resolver.resolve(session, query, hint)
-            if resolution.decision is Decision.ONE and resolution.best:
-                return ItemPick(resolution.best.task_code)
+            best = resolution.best
+            if resolution.needs_place and best:
+                question = place_question(best.name, resolution.places)
+                return ItemPick(None, [question], [p.task_code for p in resolution.places])
+            if resolution.decision is Decision.ONE and best:
+                return ItemPick(best.task_code)
             if resolution.decision is Decision.ASK:
                 options = [c.task_code for c in resolution.options if c.state != STATE_CANCELLED]
                 if len(options) == 1:
@@ -184,37 +215,51 @@ class Guide:
         weak = best is None or best.score < SWITCH_SCORE
         # A follow-up about the remembered item; an overview needs the item named.
         nothing_new = resolution.decision is Decision.NONE or weak
+        region = state.region
         if state.item_code and ask is not Ask.OVERVIEW and nothing_new:
-            return self._answer(session, state.item_code, ask, query, today)
+            return self._answer(session, state.item_code, ask, query, today, region)
+        if resolution.needs_place and best:  # the 事项 is clear, where is not: ask only that
+            codes = [p.task_code for p in resolution.places]
+            text = place_question(best.name, resolution.places)
+            new = DialogueState(state.item_code, codes, ask, region)
+            return GuideReply([text], new, GuideOutcome.CLARIFY)
         if resolution.decision is Decision.ONE and best:
-            return self._answer(session, best.task_code, ask, query, today)
+            if resolution.place_known and len(resolution.places) > 1:
+                region = next(
+                    (p.label for p in resolution.places if p.task_code == best.task_code), region
+                )
+            return self._answer(session, best.task_code, ask, query, today, region)
         if resolution.decision is Decision.ASK:
             options = [c.task_code for c in resolution.options if c.state != STATE_CANCELLED]
             if len(options) == 1:
-                return self._answer(session, options[0], ask, query, today)
+                return self._answer(session, options[0], ask, query, today, region)
             items = [get_item(session, code) for code in options]
             text = answers.clarify([i for i in items if i is not None])
-            new = DialogueState(state.item_code, options, ask)
+            new = DialogueState(state.item_code, options, ask, region)
             return GuideReply([text], new, GuideOutcome.CLARIFY)
         # Kept (masked, no sender) for staff: where the catalog and the lexicon fall short.
         record_unanswered(session, query, UnansweredReason.NO_ITEM, ask=ask)
         return GuideReply(
-            [answers.NOT_FOUND], DialogueState(state.item_code), GuideOutcome.NOT_FOUND
+            [answers.NOT_FOUND],
+            DialogueState(state.item_code, region=region),
+            GuideOutcome.NOT_FOUND,
         )
 
     def _choose(
         self, session: Session, query: str, choice: int | None, state: DialogueState, today: date
     ) -> GuideReply:
+        places = self._places_offered(session, state.candidates)
         if choice is None or choice < 1:
-            items = [get_item(session, code) for code in state.candidates]
-            text = (
-                answers.invalid_choice(len(state.candidates))
-                + "\n"
-                + answers.clarify([i for i in items if i is not None])
-            )
+            text = answers.invalid_choice(len(state.candidates)) + "\n"
+            if places:
+                text += place_question(self._name_of(session, state.candidates[0]), places)
+            else:
+                items = [get_item(session, code) for code in state.candidates]
+                text += answers.clarify([i for i in items if i is not None])
             return GuideReply([text], state, GuideOutcome.INVALID_CHOICE)
         code = state.candidates[choice - 1]
-        return self._answer(session, code, state.pending, query, today)
+        region = places[choice - 1].label if places else state.region
+        return self._answer(session, code, state.pending, query, today, region)
 
     def _pick_by_name(self, session: Session, query: str, candidates: Sequence[str]) -> str | None:
         """The offered item the citizen named (e.g. '补领那个'), if exactly one matches."""
@@ -230,13 +275,43 @@ class Guide:
                 best_code, best_ratio = code, ratio
         return best_code if best_ratio >= 0.5 else None
 
+    @staticmethod
+    def _name_of(session: Session, code: str) -> str:
+        item = get_item(session, code)
+        return item.name if item is not None else ""
+
+    def _places_offered(self, session: Session, candidates: Sequence[str]) -> list[PlaceOption]:
+        """The implementations of one 事项 when ``candidates`` are what "您在哪个区办理？"
+        offered (in the order offered); empty when they are a list of different items."""
+        if len(candidates) < 2:
+            return []
+        options = {p.task_code: p for p in self.resolver.places_of(session, candidates[0])}
+        if set(options) != set(candidates):
+            return []
+        return [options[code] for code in candidates]
+
+    def _place_named(
+        self, session: Session, query: str, candidates: Sequence[str]
+    ) -> PlaceOption | None:
+        """The place the citizen named in answer to "您在哪个区办理？" (桥西 / 桥西区)."""
+        places = self._places_offered(session, candidates)
+        return place_from_text(places, query) if places else None
+
     def _answer(
-        self, session: Session, code: str, ask: Ask | None, query: str, today: date
+        self,
+        session: Session,
+        code: str,
+        ask: Ask | None,
+        query: str,
+        today: date,
+        region: str | None = None,
     ) -> GuideReply:
         item = get_item(session, code)
-        state = DialogueState(item_code=code)
+        state = DialogueState(item_code=code, region=region)
         if item is None:  # removed since it was offered
-            return GuideReply([answers.NOT_FOUND], DialogueState(), GuideOutcome.NOT_FOUND)
+            return GuideReply(
+                [answers.NOT_FOUND], DialogueState(region=region), GuideOutcome.NOT_FOUND
+            )
         closed = answers.state_notice(item)
         if closed and item.state == STATE_CANCELLED:
             return GuideReply([closed], state, GuideOutcome.ANSWERED)

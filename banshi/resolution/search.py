@@ -9,7 +9,7 @@ a match resting only on generic words is no match.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -35,7 +35,10 @@ UNSAID_CORRECTIVE = 0.8
 
 # Decision thresholds (see eval/resolution_eval.py for how they were chosen).
 MIN_EVIDENCE = 5.0  # ... and the best must match this much of specific (not generic) words
-GENERIC_SHARE = 0.1  # a feature naming more than this share of items is generic
+GENERIC_SHARE = 0.1  # a feature naming more than this share of items is generic ...
+# ... and more than this many: in a county's catalog of 40 items, the 公积金 that names five of
+# them is what the citizen asks about, not a word like 申请 or 登记
+GENERIC_FLOOR = 6
 RIVAL_RATIO = 0.75  # a runner-up scoring this close to the best ...
 RIVAL_DISTINCT = 0.25  # ... that misses at most this share of what the best matched is a rival
 # A question about which items to do: 要办哪些手续, 能申请啥补助, 要办什么证件.
@@ -44,6 +47,9 @@ _WHICH = re.compile(
     r"(办|申请|申领|领)(点|些)?(啥|什么|哪些|哪几[个样项])(证|证件|手续|补助|补贴|业务|事项)"
 )
 WHICH_RATIO = 0.5
+# A topic rather than a procedure: 医保的事情, 个体户的事, 户口方面的问题. Its siblings are asked
+# about; none answers as "the procedure itself".
+_TOPIC = re.compile(r"(的|方面的?|相关的?|有关的?)(事|事情|问题|业务|手续)")
 _UNTOUCHED = np.iinfo(np.int64).max
 
 Matched = dict[int, float]  # feature id -> what it weighed in the query (qweight × idf)
@@ -129,9 +135,14 @@ def search(
         for i, doc, choice in zip(ranked, docs_of, chosen, strict=True)
     ]
     matched = [_matched(index.docs[i], weights) for i in ranked]
-    rivals = _rivals(candidates, matched)
+    rivals = _unlike(_rivals(candidates, matched), candidates, query, index.lexicon.corrective)
     told = _tell_siblings(
-        candidates, [d.words for d in docs_of], [float(matches[i]) for i in ranked], heard_said
+        candidates,
+        [d.words for d in docs_of],
+        [float(matches[i]) for i in ranked],
+        heard_said,
+        index.lexicon.corrective,
+        default=not _TOPIC.search(query),
     )
     if told is not None:
         order_of, siblings, leaders = told
@@ -161,8 +172,9 @@ def search(
         # "要办哪些手续" asks which items: offer the ones that fit, do not pick one
         rivals = [c for c in candidates[1:4] if c.score >= WHICH_RATIO * candidates[0].score]
     decision = _decide(candidates, rivals)
-    if decision is not Decision.NONE and _evidence(index, matched[0], index.docs[ranked[0]]) < (
-        MIN_EVIDENCE
+    if decision is not Decision.NONE and (
+        _evidence(index, matched[0], index.docs[ranked[0]]) < MIN_EVIDENCE
+        or not _named(index, matched[0], index.docs[ranked[0]])
     ):
         decision = Decision.NONE  # only generic words matched (申请, 登记, 办理 …)
     result = Resolution(candidates, decision, query, rivals)
@@ -193,12 +205,25 @@ def _evidence(index: ItemIndex, matched: Matched, doc: Doc) -> float:
     """How much of a match rests on specific words rather than generic ones, and on what
     the item is called rather than what its conditions and FAQs happen to mention: 家里 in
     a 低保 condition does not make 家里下水道堵了 a 低保 question."""
-    limit = max(3, GENERIC_SHARE * len(index.docs))
+    limit = generic_limit(index)
     return sum(
         w * min(1.0, doc.tf(f) / NAMING_WEIGHT)
         for f, w in matched.items()
         if index.naming[f] <= limit
     )
+
+
+def generic_limit(index: ItemIndex) -> float:
+    """How many items a feature may name and still be specific."""
+    return max(GENERIC_FLOOR, GENERIC_SHARE * len(index.docs))
+
+
+def _named(index: ItemIndex, matched: Matched, doc: Doc) -> bool:
+    """Whether a specific word of the question is in what the item is called (its name,
+    aliases, situations or result), not only in its conditions or FAQs: 宅基地 in the
+    conditions of 人民调解 (房屋宅基地纠纷) does not make 宅基地盖房子的审批 a 调解 question."""
+    limit = generic_limit(index)
+    return any(doc.tf(f) >= NAMING_WEIGHT and index.naming[f] <= limit for f in matched)
 
 
 def _rivals(candidates: list[Candidate], matched: list[Matched]) -> list[Candidate]:
@@ -217,6 +242,17 @@ def _rivals(candidates: list[Candidate], matched: list[Matched]) -> list[Candida
         if candidate.score >= RIVAL_RATIO * best and distinct <= RIVAL_DISTINCT:
             rivals.append(candidate)
     return rivals
+
+
+def _unlike(
+    rivals: list[Candidate], candidates: list[Candidate], query: str, corrective: Collection[str]
+) -> list[Candidate]:
+    """Rivals without the corrective action the citizen typed and the best is named for:
+    补领离婚证 is about 补领婚姻登记证, not 离婚登记, however close their scores."""
+    if not rivals:
+        return rivals
+    typed = [w for w in corrective if w in query and w in candidates[0].name]
+    return [r for r in rivals if all(w in r.name for w in typed)]
 
 
 def _decide(candidates: list[Candidate], rivals: list[Candidate]) -> Decision:

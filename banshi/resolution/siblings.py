@@ -2,9 +2,14 @@
 the rest of their names.
 
 When the citizen's words (or the actions the lexicon reads into them: 丢了 → 补领) point at
-one sibling's distinguishing part, that sibling goes first; when nothing does, the assistant
-asks. Scores do not decide between siblings: one sibling with more aliases than the others
-would always win.
+one sibling's distinguishing part, that sibling goes first. When nothing does, the sibling
+named for the procedure itself answers: the general one beside its special cases
+(城乡居民基本医疗保险参保登记 beside 新生儿…), or the one (社会保障卡申领, 个体工商户设立登记) left
+when every other is named for a corrective action (挂失, 补领换领, 变更, 注销): people who lost,
+changed or closed something, or who ask for a special case, say so. Otherwise the assistant
+asks — also when the plain-looking sibling is qualified as the first time (居民身份证首次申领
+beside 换领 and 补领: most adults asking about "办身份证" already had one). Scores do not decide between siblings: one sibling with more
+aliases than the others would always win.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ SIBLING_MIN = 1.0  # evidence below this says nothing (1.0: one character only o
 SIBLING_MARGIN = 0.5  # a sibling this far behind the most-evidenced one is out of the running
 SIBLING_READ = 0.5  # a character the lexicon read into the citizen's words counts half ...
 SIBLING_DONE = 0.25  # ... and one in a clause about what they already did (已经挂失了) a quarter
+# A name qualified as the first time is not "the procedure itself": 首次申领 beside 换领 / 补领.
+FIRST_TIME = ("首次", "初次", "新办", "首办")
 # A clause saying something is already done: 已经挂失了, 之前登记过, 早就办了.
 _DONE = re.compile(r"已|早就|之前|以前|过了|完了")  # 已 covers 已经 and 早已
 _CLAUSES = re.compile(r"[，,。.！!？?；;、\s]+")
@@ -50,6 +57,8 @@ def _tell_siblings(
     names: list[tuple[str, ...]],
     matches: list[float],
     said: Said,
+    corrective: Collection[str] = (),
+    default: bool = True,
 ) -> tuple[list[int], set[str], set[str]] | None:
     """Order the best candidate's siblings by what the query says about their differences.
 
@@ -61,6 +70,9 @@ def _tell_siblings(
     siblings share; a character the citizen said (or the lexicon read into their words) counts
     1 / (the number of siblings whose parts have it), so 补 (only 补领) outweighs 领 (申领, 换领,
     补领).
+
+    ``default`` False: the question is about a topic (医保的事情), so no sibling answers for
+    the procedure itself.
 
     Returns None when the best has no siblings; otherwise the new order of all candidates,
     every sibling's code, and the codes of the leaders: the one sibling the query points at,
@@ -95,7 +107,10 @@ def _tell_siblings(
                 hit[ch] = max(hit.get(ch, 0.0), SIBLING_READ)
         evidence[k] = sum(weight / holders[ch] for ch, weight in hit.items())
     top = max(evidence.values())
-    if top < SIBLING_MIN:
+    plain = _plain(texts, corrective) if default else None
+    if top == 0.0 and plain is not None:
+        leaders = [plain]  # nothing said of a loss, a change or a closing: the procedure itself
+    elif top < SIBLING_MIN:
         leaders = sorted(shared)  # nothing said about what sets them apart
     else:
         leaders = sorted(
@@ -111,6 +126,25 @@ def _tell_siblings(
         {candidates[k].task_code for k in shared},
         {candidates[k].task_code for k in leaders},
     )
+
+
+def _plain(texts: dict[int, str], corrective: Collection[str]) -> int | None:
+    """The one sibling named for the procedure itself: the one named by what all share
+    (城乡居民基本医疗保险参保登记 beside 新生儿城乡居民基本医疗保险参保登记), or the one left when every
+    other sibling is named for a corrective action (its distinguishing part holds one); None
+    otherwise."""
+    general = [k for k, text in texts.items() if not text.strip()]
+    if len(general) == 1:
+        return general[0]
+    fixing = {k for k, text in texts.items() if any(word in text for word in corrective)}
+    plain = [
+        k
+        for k, text in texts.items()
+        if k not in fixing and not any(word in text for word in FIRST_TIME)
+    ]
+    if len(plain) == 1 and len(fixing) == len(texts) - 1:
+        return plain[0]
+    return None
 
 
 def _common(a: tuple[str, ...], b: tuple[str, ...]) -> str:

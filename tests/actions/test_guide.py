@@ -29,6 +29,7 @@ EMPTY_SLOTS: dict[str, Any] = {
     "item_code": None,
     "candidates": None,
     "pending_ask": None,
+    "region": None,
     "task": None,
     "task_active": None,
 }
@@ -196,13 +197,13 @@ class RecordingGuide:
 
 
 def test_adapter_passes_text_intent_first_item_and_slots() -> None:
-    new_state = DialogueState("B", ["C", "D"], Ask.FEES)
+    new_state = DialogueState("B", ["C", "D"], Ask.FEES, region="桥西区")
     guide = RecordingGuide(GuideReply(["一", "二"], new_state, GuideOutcome.CLARIFY))
     services.install(Services(guide, Desks([])))  # type: ignore[arg-type]
     action = ActionGuide()
     tracker = tracker_for(
         "citizen",
-        {"item_code": "A", "candidates": None, "pending_ask": None},
+        {"item_code": "A", "candidates": None, "pending_ask": None, "region": "桥东区"},
         {
             "text": "那要多少钱",
             "intent": {"name": "nlu_fallback", "confidence": 0.5},
@@ -223,12 +224,14 @@ def test_adapter_passes_text_intent_first_item_and_slots() -> None:
     [heard] = guide.heard
     assert heard.flagged and heard.item == "护照" and len(heard.readings) == 2
     assert heard.readings[0].ask is Ask.FEES and heard.readings[0].confidence == 0.45
-    assert guide.calls == [("那要多少钱", Ask.FEES, DialogueState("A", [], None), "护照")]
+    remembered = DialogueState("A", [], None, region="桥东区")
+    assert guide.calls == [("那要多少钱", Ask.FEES, remembered, "护照")]
     assert [m["text"] for m in dispatcher.messages] == ["一", "二"]
     assert {e["name"]: e["value"] for e in events} == {
         "item_code": "B",
         "candidates": ["C", "D"],
         "pending_ask": "fees",
+        "region": "桥西区",
         "task": None,
         "task_active": False,
     }

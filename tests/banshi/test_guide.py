@@ -241,3 +241,52 @@ def test_a_question_nothing_fits_is_kept_for_staff_masked(guide: Guide, catalog:
         kept = {(q.text, q.reason) for q in session.execute(select(UnansweredQuestion)).scalars()}
     assert ("养狗要办狗证吗", "no_item") in kept
     assert ("我电话138****8000，今天天气怎么样", "out_of_scope") in kept
+
+
+# ---------------------------------------------------------------------- one 事项, several places
+
+
+def test_an_item_every_district_implements_asks_only_for_the_district(
+    guide: Guide, districts: dict[str, str]
+) -> None:
+    asked = ask(guide, "护照办理收费吗", Ask.FEES)
+    assert asked.outcome is GuideOutcome.CLARIFY
+    [question] = asked.messages
+    assert "您在哪个区办理" in question and "2. 桥西区" in question and "3. 桥东区" in question
+    assert "普通护照签发（港澳台居民）" not in question  # no list of near-identical names
+    assert asked.state.candidates[1:] == [districts["桥西区"], districts["桥东区"]]
+    assert asked.state.pending is Ask.FEES
+
+    named = guide.handle("桥西", None, asked.state, today=THURSDAY)
+    assert named.outcome is GuideOutcome.ANSWERED
+    assert named.state.item_code == districts["桥西区"] and named.state.region == "桥西区"
+    assert named.messages[0].startswith("【普通护照签发】收费标准")
+
+    # the choice is remembered: the next question about it is answered for 桥西区 at once
+    again = ask(guide, "办护照要带什么材料", Ask.MATERIALS, DialogueState(region="桥西区"))
+    assert again.outcome is GuideOutcome.ANSWERED
+    assert again.state.item_code == districts["桥西区"]
+
+
+def test_the_district_is_picked_by_number_and_a_wrong_one_asks_again(
+    guide: Guide, districts: dict[str, str]
+) -> None:
+    asked = ask(guide, "护照怎么办", Ask.PROCESS)
+    wrong = guide.handle("第9个", None, asked.state, today=THURSDAY, pick=True)
+    assert wrong.outcome is GuideOutcome.INVALID_CHOICE
+    assert "您在哪个区办理" in wrong.messages[0] and wrong.state == asked.state
+    third = guide.handle("3", None, asked.state, today=THURSDAY, pick=True)
+    assert third.state.item_code == districts["桥东区"] and third.state.region == "桥东区"
+    # said in the question, the district is not asked for
+    said = ask(guide, "桥东区办护照要多久", Ask.TIME_LIMIT)
+    assert said.outcome is GuideOutcome.ANSWERED and said.state.item_code == districts["桥东区"]
+
+
+def test_a_task_about_such_an_item_asks_for_the_district(
+    guide: Guide, districts: dict[str, str]
+) -> None:
+    first = guide.pick("预约办护照", [])
+    assert first.code is None and "您在哪个区办理" in first.messages[0]
+    assert districts["桥东区"] in first.candidates
+    assert guide.pick("桥东区", first.candidates).code == districts["桥东区"]
+    assert guide.pick("2", first.candidates).code == districts["桥西区"]

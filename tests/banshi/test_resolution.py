@@ -21,6 +21,7 @@ from banshi.resolution import (
 )
 from banshi.resolution.siblings import _common, _tell_siblings
 from banshi.text import mainland_wording
+from tests.banshi.districts import HK_PASSPORT_NAME
 
 BIRTH_FIRST = "11139900MB1A00080B3002023004001"  # 出生医学证明首次签发 (five aliases)
 BIRTH_AGAIN = "11139900MB1A00080B3002023004002"  # 出生医学证明补发换发 (none)
@@ -60,11 +61,24 @@ def test_siblings_the_question_cannot_tell_apart_are_asked_about(resolve) -> Non
     assert result.decision is Decision.ASK
     assert {c.task_code for c in result.options} >= {BIRTH_FIRST, BIRTH_AGAIN}
 
-    # 要办 reads as 申请 in the lexicon: too generic to pick 申领 over 挂失 or 补领换领.
-    card = resolve("我要办社保卡")
+    # 首次申领 is qualified as the first time: beside 换领 and 补领 it is not "the" procedure
+    # (most adults asking about an ID card already had one)
+    card = resolve("我想办身份证")
     assert card.decision is Decision.ASK
-    assert {c.task_code[:-3] for c in card.options} == {CARD}
-    assert len(card.options) == 3
+    assert {"居民身份证首次申领", "居民身份证换领", "居民身份证补领"} <= {
+        c.name for c in card.options
+    }
+
+
+def test_with_nothing_said_of_a_loss_or_a_change_the_procedure_itself_answers(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 社会保障卡申领 beside 挂失 and 补领换领; 个体工商户设立登记 beside 变更 and 注销
+    card = resolve("我要办社保卡")
+    assert card.decision is Decision.ONE and card.best and card.best.task_code == CARD + "001"
+    sole = resolve("办个体户营业执照要钱不")
+    assert sole.decision is Decision.ONE and sole.best and sole.best.task_code == SOLE_SETUP
+    # said, the corrective sibling answers
+    closing = resolve("个体户营业执照怎么注销")
+    assert closing.best and closing.best.task_code == SOLE_CLOSE
 
 
 def test_siblings_are_whole_words_shared_not_any_substring() -> None:
@@ -159,10 +173,10 @@ def test_a_replacement_nobody_asked_for_ranks_below_a_first_issue(resolve) -> No
     # said, it is not discounted
     again = resolve("出生医学证明坏了在哪补")
     assert again.best and again.best.task_code == BIRTH_AGAIN
-    # discounted siblings are still siblings: all three cards are offered, 申领 first
+    # discounted siblings are still siblings: the three cards are ranked together, 申领 first
     card = resolve("社保卡怎么办")
-    assert [c.task_code for c in card.options][0] == CARD + "001"
-    assert {c.task_code for c in card.options} == {CARD + "001", CARD_AGAIN, CARD_LOST}
+    assert [c.task_code for c in card.candidates[:3]][0] == CARD + "001"
+    assert {c.task_code for c in card.candidates[:3]} == {CARD + "001", CARD_AGAIN, CARD_LOST}
 
 
 def test_actions_read_into_the_words_do_not_find_an_item(resolve) -> None:  # type: ignore[no-untyped-def]
@@ -193,68 +207,6 @@ def test_the_longest_colloquial_word_found_decides_its_action(settings: Settings
 
 
 # ---------------------------------------------------------------- at a province's size
-
-DISTRICTS = [  # (区划 in the credit code, name, hall) — 市本级 is the demo's own record
-    ("139902", "桥西区", "示范市桥西区社区事务受理服务中心"),
-    ("139903", "桥东区", "示范市桥东区政务服务中心"),
-]
-HK_PASSPORT_NAME = "普通护照签发（港澳台居民）"
-
-
-def _passport_record() -> dict[str, object]:
-    import json
-
-    from tests.conftest import ITEMS
-
-    for line in ITEMS.read_text(encoding="utf-8-sig").splitlines():
-        if '"TASK_CODE": "11139900MB1A00010P3000111001000"' in line:
-            return dict(json.loads(line))
-    raise AssertionError("the demo export lost its passport record")
-
-
-def _variant(record: dict[str, object], dept: str, name: str, center: str, catalog: str):  # type: ignore[no-untyped-def]
-    import copy
-    import uuid
-
-    rec = copy.deepcopy(record)
-    rec.update(
-        TASK_GUID=str(uuid.uuid4()),
-        DEPT_CODE=dept,
-        USE_LEVEL="4",
-        CATALOG_CODE=catalog,
-        TASK_CODE=dept + "4" + catalog,
-        DEPT_NAME=name,
-        CENTER_NAME=center,
-    )
-    rec["SITUATIONS"] = [
-        s | {"TASK_HANDLE_ITEM": f"{rec['TASK_CODE']}{i:02d}"}
-        for i, s in enumerate(rec["SITUATIONS"], 1)  # type: ignore[arg-type]
-    ]
-    return rec
-
-
-@pytest.fixture
-def districts(catalog: Engine, settings: Settings, tmp_path):  # type: ignore[no-untyped-def]
-    """The passport implemented by the city and two districts, and one 子项 of it."""
-    import json
-
-    from catalog_sync.service import run_sync
-
-    record = _passport_record()
-    catalog_code = str(record["CATALOG_CODE"])
-    records = [
-        _variant(record, f"11{region}MB1A00010P", f"示范市{name}公安局", hall, catalog_code)
-        for region, name, hall in DISTRICTS
-    ]
-    sub = _variant(record, "11139900MB1A00010P", "示范市公安局", "", catalog_code[:-3] + "099")
-    sub.update(TASK_NAME=HK_PASSPORT_NAME, USE_LEVEL="3")
-    sub["TASK_CODE"] = "11139900MB1A00010P3" + sub["CATALOG_CODE"]
-    sub["SITUATIONS"] = []
-    path = tmp_path / "districts.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [*records, sub]))
-    report = run_sync(str(path), catalog, settings)
-    assert report.counts["created"] == 3
-    return {name: str(r["TASK_CODE"]) for (_, name, _), r in zip(DISTRICTS, records, strict=True)}
 
 
 def test_one_item_in_several_districts_asks_at_most_for_the_district(resolve, districts) -> None:  # type: ignore[no-untyped-def]
@@ -341,3 +293,43 @@ def test_a_word_staff_add_is_understood_without_a_restart(
         result = resolver.resolve(session, "灰灰卡怎么办")
     assert result.best and result.best.task_code == CARD + "001"
     assert resolver.builds[-1].generation.overlay == 1
+
+
+def test_a_word_only_an_items_conditions_mention_does_not_make_it_the_answer(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 宅基地 is in 人民调解's 受理条件 (房屋宅基地纠纷), in nothing any item is called
+    assert resolve("宅基地盖房子的审批怎么办").decision is Decision.NONE
+    # a word of an item's name still finds it
+    found = resolve("人民调解怎么申请")
+    assert found.decision is Decision.ONE and found.best and found.best.name == "人民调解申请"
+
+
+def test_a_loss_said_however_weakly_is_not_the_procedure_itself(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 丢了 reads as 补领: too little to choose 补领换领 over 挂失, enough to rule out 申领
+    lost = resolve("社保卡丢了 要带啥去办")
+    assert lost.best is None or lost.best.task_code != CARD + "001"
+    assert lost.decision is Decision.ASK
+    assert {CARD_AGAIN, CARD_LOST} <= {c.task_code for c in lost.options}
+
+
+def test_the_general_sibling_answers_when_no_special_case_is_said() -> None:
+    general = Candidate("ALL", "城乡居民基本医疗保险参保登记", "1", 20.0)
+    newborn = Candidate("NEWBORN", "新生儿城乡居民基本医疗保险参保登记", "1", 19.0)
+    names = [
+        ("城乡", "居民", "基本", "医疗保险", "参保", "登记"),
+        ("新生儿", "城乡", "居民", "基本", "医疗保险", "参保", "登记"),
+    ]
+    told = _tell_siblings([general, newborn], names, [20.0, 19.0], ({}, []))
+    assert told is not None and told[2] == {"ALL"}  # nothing said of a newborn
+    # a topic (医保的事情) is asked about: neither answers for the other
+    topic = _tell_siblings([general, newborn], names, [20.0, 19.0], ({}, []), default=False)
+    assert topic is not None and topic[2] == {"ALL", "NEWBORN"}
+    # said, the special case answers
+    baby = _tell_siblings([general, newborn], names, [20.0, 19.0], ({"新": 1.0, "儿": 1.0}, []))
+    assert baby is not None and baby[2] == {"NEWBORN"}
+
+
+def test_the_corrective_action_typed_rules_out_rivals_not_named_for_it(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 离婚 fits 内地居民离婚登记 as well, but the citizen typed 补领: the replacement it is
+    result = resolve("补领离婚证要钱不")
+    assert result.decision is Decision.ONE
+    assert result.best and result.best.name == "补领婚姻登记证"
