@@ -9,12 +9,13 @@ confirmations one gets the row and the other finds it taken once the first commi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Date, Integer, bindparam, delete, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from banshi.bookings.config import BookingConfig
@@ -56,11 +57,98 @@ def claim(session: Session, key: str, kind: ClaimKind, day: date) -> bool:
     return bool(result.rowcount)
 
 
+# Confirming is the hot path, and building a statement costs more than running it (SQLAlchemy
+# caches the compiled SQL, not the construction): its statements are built once per dialect
+# with their parameters left open, and run on the session's connection.
+_built: dict[tuple[str, str], Any] = {}
+
+
+def _once(session: Session, name: str, build: Callable[[Session], Any]) -> tuple[Any, Connection]:
+    """The statement ``name`` for the session's dialect (built at first use), and the
+    connection of the session's transaction to run it on."""
+    connection = session.connection()
+    dialect = connection.dialect.name
+    statement = _built.get((dialect, name))
+    if statement is None:
+        statement = _built[(dialect, name)] = build(session)
+    return statement, connection
+
+
+def _claims_insert(session: Session, rows: int) -> Any:
+    return (
+        conflict_insert(session, BookingClaim.__table__)
+        .values(
+            [
+                {
+                    "key": bindparam(f"key{i}"),
+                    "kind": bindparam(f"kind{i}"),
+                    "booking_id": None,
+                    "day": bindparam("claim_day", type_=Date),
+                }
+                for i in range(rows)
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+
+
+_CLAIMS = select(BookingClaim.key, BookingClaim.booking_id).where(
+    BookingClaim.key.in_(bindparam("keys", expanding=True))
+)
+
+
+def claim_all(
+    session: Session, keys: Sequence[tuple[str, ClaimKind]], day: date
+) -> dict[str, int | None]:
+    """Take every key in one INSERT, in the order given; returns the keys this did not take,
+    with the booking holding each (None: its holder let it go meanwhile). Empty: all ours.
+
+    ON CONFLICT DO NOTHING counts only the rows it inserted, so the usual case (every key
+    free) costs one statement. Otherwise the keys are read back: a claim another booking
+    holds always names it (the id is set before that booking commits), ours do not yet.
+    """
+    wanted = dict(keys)
+    params: dict[str, Any] = {"claim_day": day}
+    for i, (key, kind) in enumerate(wanted.items()):
+        params[f"key{i}"], params[f"kind{i}"] = key, kind.value
+    insert_claims, connection = _once(
+        session, f"claims{len(wanted)}", lambda s: _claims_insert(s, len(wanted))
+    )
+    if connection.execute(insert_claims, params).rowcount == len(wanted):
+        return {}
+    found = dict(connection.execute(_CLAIMS, {"keys": list(wanted)}).all())
+    ours = {key for key, booking_id in found.items() if booking_id is None}
+    return {key: found.get(key) for key in wanted if key not in ours}
+
+
+def unclaim_ours(session: Session, keys: Iterable[str]) -> None:
+    """Drop the claims of ``keys`` this transaction took and gave no booking yet."""
+    session.execute(
+        delete(BookingClaim).where(
+            BookingClaim.key.in_(list(keys)), BookingClaim.booking_id.is_(None)
+        )
+    )
+
+
+_HOLDER = select(BookingClaim.booking_id).where(BookingClaim.key == bindparam("key"))
+
+
 def holder(session: Session, key: str) -> Booking | None:
-    booking_id = session.execute(
-        select(BookingClaim.booking_id).where(BookingClaim.key == key)
-    ).scalar_one_or_none()
+    """The booking holding claim ``key``, if any."""
+    booking_id = session.connection().execute(_HOLDER, {"key": key}).scalar_one_or_none()
     return session.get(Booking, booking_id) if booking_id is not None else None
+
+
+_CLAIMED_BY = (
+    update(BookingClaim)
+    .where(BookingClaim.key.in_(bindparam("keys", expanding=True)))
+    .values(booking_id=bindparam("booking"))
+)
+
+
+def claimed_by(session: Session, keys: list[str], booking_id: int) -> None:
+    """The claims ``keys`` this transaction took now name their booking."""
+    session.connection().execute(_CLAIMED_BY, {"keys": keys, "booking": booking_id})
 
 
 def release(session: Session, booking_id: int, kinds: Iterable[ClaimKind]) -> None:
@@ -111,57 +199,62 @@ def take_place(session: Session, slot_id: int, capacity: int) -> bool:
     return result.rowcount == 1
 
 
-def _returns(session: Session) -> bool:
+def _slot_upsert(session: Session) -> Any:
+    table = BookingSlot.__table__
+    upsert = conflict_insert(session, table).values(
+        task_code=bindparam("task_code"),
+        hall_code=bindparam("hall_code"),
+        day=bindparam("slot_day", type_=Date),
+        start=bindparam("slot_start"),
+        end=bindparam("slot_end"),
+        capacity=bindparam("slot_capacity", type_=Integer),
+        booked=1,
+    )
+    upsert = upsert.on_conflict_do_update(
+        index_elements=["task_code", "hall_code", "day", "start"],
+        set_={"booked": table.c.booked + 1, "capacity": upsert.excluded.capacity},
+        where=table.c.booked < upsert.excluded.capacity,
+    )
+    return upsert.returning(table.c.id) if _returns(session.connection().dialect.name) else upsert
+
+
+_SLOT_ID = select(BookingSlot.id).where(
+    BookingSlot.task_code == bindparam("task_code"),
+    BookingSlot.hall_code == bindparam("hall_code"),
+    BookingSlot.day == bindparam("slot_day"),
+    BookingSlot.start == bindparam("slot_start"),
+)
+
+
+def _returns(dialect: str) -> bool:
     """PostgreSQL answers an UPDATE or INSERT with RETURNING (one round trip less); SQLite
-    does too, but not through SQLAlchemy 1.4."""
-    return bool(session.get_bind().dialect.name == "postgresql")
-
-
-def _slot_id(session: Session, where: list[Any]) -> int:
-    return int(session.execute(select(BookingSlot.id).where(*where)).scalar_one())
+    does too since 3.35, but not through SQLAlchemy 1.4."""
+    return dialect == "postgresql"
 
 
 def take_place_in(session: Session, task_code: str, hall_code: str, slot: Slot) -> int | None:
     """Take one place of ``slot``: its counter row's id, or None when it is full.
 
-    A slot's row exists after its first booking, so an UPDATE by the slot's key usually takes
-    the place at once; a new slot's row is inserted with its first place taken. When the insert
-    finds the row there (full, or a racing first booking just made it) the UPDATE is tried once
-    more, now seeing the committed row.
+    One upsert guards the capacity: a new slot's row is inserted with its first place taken;
+    an existing row gains a place only ``WHERE booked < capacity`` — the database applies
+    either atomically, a racing first booking of the same slot included.
     """
-    where = [
-        BookingSlot.task_code == task_code,
-        BookingSlot.hall_code == hall_code,
-        BookingSlot.day == slot.day,
-        BookingSlot.start == slot.key,
-    ]
-    take = (
-        update(BookingSlot)
-        .where(*where, BookingSlot.booked < slot.capacity)
-        .values(booked=BookingSlot.booked + 1, capacity=slot.capacity)
-        .execution_options(synchronize_session=False)
-    )
-    add = (
-        conflict_insert(session, BookingSlot.__table__)
-        .values(
-            task_code=task_code,
-            hall_code=hall_code,
-            day=slot.day,
-            start=slot.key,
-            end=f"{slot.end:%H:%M}",
-            capacity=slot.capacity,
-            booked=1,
-        )
-        .on_conflict_do_nothing(index_elements=["task_code", "hall_code", "day", "start"])
-    )
-    for statement in (take, add, take):
-        if _returns(session):
-            found = session.execute(statement.returning(BookingSlot.id)).scalar_one_or_none()
-            if found is not None:
-                return int(found)
-        elif session.execute(statement).rowcount == 1:
-            return _slot_id(session, where)
-    return None
+    params = {
+        "task_code": task_code,
+        "hall_code": hall_code,
+        "slot_day": slot.day,
+        "slot_start": slot.key,
+        "slot_end": f"{slot.end:%H:%M}",
+        "slot_capacity": slot.capacity,
+    }
+    upsert, connection = _once(session, "take_place", _slot_upsert)
+    result = connection.execute(upsert, params)
+    if _returns(connection.dialect.name):
+        found = result.scalar_one_or_none()
+        return int(found) if found is not None else None
+    if result.rowcount != 1:
+        return None
+    return int(connection.execute(_SLOT_ID, params).scalar_one())
 
 
 def give_back_place(session: Session, slot_id: int) -> None:
@@ -173,23 +266,31 @@ def give_back_place(session: Session, slot_id: int) -> None:
     )
 
 
+def _counter_upsert(session: Session) -> Any:
+    table = BookingCounter.__table__
+    upsert = (
+        conflict_insert(session, table)
+        .values(day=bindparam("today", type_=Date), last=1)
+        .on_conflict_do_update(index_elements=["day"], set_={"last": table.c.last + 1})
+    )
+    return upsert.returning(table.c.last) if _returns(session.connection().dialect.name) else upsert
+
+
+_LAST = select(BookingCounter.last).where(BookingCounter.day == bindparam("today"))
+
+
 def next_number(session: Session, prefix: str, today: date) -> str:
     """``YY202612070001``: prefix, the day it is issued, that day's serial.
 
     The upsert locks the day's counter row until commit, so concurrent confirmations queue for
     it and never share a number; a rolled-back confirmation leaves a gap, which is allowed.
     """
-    table = BookingCounter.__table__
-    upsert = (
-        conflict_insert(session, table)
-        .values(day=today, last=1)
-        .on_conflict_do_update(index_elements=["day"], set_={"last": table.c.last + 1})
-    )
-    if _returns(session):
-        serial = session.execute(upsert.returning(table.c.last)).scalar_one()
+    upsert, connection = _once(session, "next_number", _counter_upsert)
+    result = connection.execute(upsert, {"today": today})
+    if _returns(connection.dialect.name):
+        serial = result.scalar_one()
     else:
-        session.execute(upsert)
-        serial = session.execute(select(table.c.last).where(table.c.day == today)).scalar_one()
+        serial = connection.execute(_LAST, {"today": today}).scalar_one()
     return f"{prefix}{today:%Y%m%d}{int(serial):04d}"
 
 

@@ -9,6 +9,7 @@ the platform validates; a disagreement is kept in the value's ``basis`` for staf
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from enum import Enum
@@ -16,6 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import BindParameter
 
 from banshi.bookings.config import BookingConfig
 from banshi.bookings.models import BookingPolicyOverride
@@ -191,21 +193,32 @@ def _apply_overrides(policy: BookingPolicy, rows: list[BookingPolicyOverride]) -
     return replace(policy, **changes)
 
 
+def overrides_at(hall_code: str | BindParameter[str] | None) -> Any:
+    """The overrides that apply at hall ``hall_code`` (None: at every hall), as a condition;
+    the hall may be a parameter left open in a statement built once."""
+    halls = [""] if hall_code is None else ["", hall_code]
+    return BookingPolicyOverride.hall_code.in_(halls)
+
+
+def policy_of(
+    item: Item, overrides: Iterable[BookingPolicyOverride], config: BookingConfig
+) -> BookingPolicy:
+    """The policy of ``item`` given its override rows (read with :func:`overrides_at`)."""
+    policy = _from_catalog(default_policy(config), item, config)
+    rows = list(overrides)
+    return _apply_overrides(policy, rows) if rows else policy
+
+
 def policy_for(
     session: Session, item: Item, hall_code: str | None, config: BookingConfig
 ) -> BookingPolicy:
     """The policy of ``item`` at hall ``hall_code`` (None: the item's policy at every hall)."""
-    policy = _from_catalog(default_policy(config), item, config)
-    halls = [""] if hall_code is None else ["", hall_code]
-    rows = list(
-        session.execute(
-            select(BookingPolicyOverride).where(
-                BookingPolicyOverride.task_code == item.task_code,
-                BookingPolicyOverride.hall_code.in_(halls),
-            )
-        ).scalars()
-    )
-    return _apply_overrides(policy, rows) if rows else policy
+    rows = session.execute(
+        select(BookingPolicyOverride).where(
+            BookingPolicyOverride.task_code == item.task_code, overrides_at(hall_code)
+        )
+    ).scalars()
+    return policy_of(item, rows, config)
 
 
 def set_override(

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from banshi.bookings.config import BookingConfig
@@ -170,20 +170,20 @@ def item_refusal(item: Item, policy: BookingPolicy) -> NoSlots | None:
     return None if policy.bookable.value else NoSlots.NOT_BOOKABLE
 
 
+_ITEM = select(Item).where(Item.task_code == bindparam("task_code"))
+
+
 def find_item(session: Session, task_code: str) -> Item | None:
     """The item alone (its materials and the rest load only if asked for): the hot path."""
-    return session.execute(select(Item).where(Item.task_code == task_code)).scalar_one_or_none()
+    return session.execute(_ITEM, {"task_code": task_code}).scalar_one_or_none()
+
+
+_HALL = select(Hall).where(Hall.code == bindparam("code")).options(joinedload(Hall.windows))
 
 
 def hall_for(session: Session, item: Item, hall_code: str) -> tuple[Hall, Window | None] | None:
     """Hall ``hall_code`` and its window for ``item``, or None when the hall does not handle it."""
-    hall = (
-        session.execute(
-            select(Hall).where(Hall.code == hall_code).options(joinedload(Hall.windows))
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    hall = session.execute(_HALL, {"code": hall_code}).unique().scalar_one_or_none()
     if hall is None:
         return None
     window = next((w for w in hall.windows if item.task_code in (w.task_codes or [])), None)
@@ -279,11 +279,18 @@ class SlotBoard:
         end: date,
         now: datetime,
         policy: BookingPolicy | None = None,
+        *,
+        counted: bool = True,
     ) -> list[DaySlots]:
-        """Every day from ``start`` to ``end`` (inclusive), read with two queries."""
+        """Every day from ``start`` to ``end`` (inclusive), read with two queries.
+
+        ``counted=False`` leaves the slot counters unread (every slot shows no place taken):
+        enough to tell whether a start is offered at all, which is all confirming needs,
+        since taking the place checks the counter itself.
+        """
         policy = policy or self.policy(item, hall)
         self.hours.load(hall.code, start, end)
-        counters = self._counters(item, hall, start, end)
+        counters = self._counters(item, hall, start, end) if counted else {}
         days = []
         day = start
         while day <= end:
@@ -292,9 +299,16 @@ class SlotBoard:
         return days
 
     def day(
-        self, item: Item, hall: Hall, day: date, now: datetime, policy: BookingPolicy | None = None
+        self,
+        item: Item,
+        hall: Hall,
+        day: date,
+        now: datetime,
+        policy: BookingPolicy | None = None,
+        *,
+        counted: bool = True,
     ) -> DaySlots:
-        return self.span(item, hall, day, day, now, policy)[0]
+        return self.span(item, hall, day, day, now, policy, counted=counted)[0]
 
     def _day(
         self,
