@@ -56,6 +56,7 @@ RASA_PARTS = [
     ("tracker and events", "shared/core/events.py"),
     ("action server call", "core/actions/action.py"),
     ("action server call", "rasa/utils/endpoints.py"),
+    ("channel: held and owed check (one statement)", "banshi/owed.py"),
     ("channel: owed messages (notice changes, tickets)", "banshi/notices/"),
     ("channel: owed messages (notice changes, tickets)", "banshi/tickets/"),
     ("channel: owed messages (bookings, surveys, hot issues)", "bot/wechat/bookings_push.py"),
@@ -161,7 +162,8 @@ def count_redis(url: str, stop: threading.Event, counts: Counter[str]) -> None:
 
 def sql_per_part(database_url: str) -> dict[str, float]:
     """SQL statements of each part of a turn, run here over the same database: the guide's
-    answer (the action), the notice-change claim and the window write (the channel)."""
+    answer (the action), the held and owed check before the dialogue (nothing owed: no claim
+    follows), a notice-change claim and the window write (the channel)."""
     from sqlalchemy import event
 
     from app.services import build_services
@@ -170,6 +172,7 @@ def sql_per_part(database_url: str) -> dict[str, float]:
     from banshi.db import get_engine, session_scope
     from banshi.guide import DialogueState
     from banshi.notices import claim_changes
+    from banshi.owed import check
     from bot.wechat.storage import record_contact
 
     settings = load_settings({"DATABASE_URL": database_url})
@@ -192,6 +195,11 @@ def sql_per_part(database_url: str) -> dict[str, float]:
     statements = 0
     for i in range(20):
         with session_scope(engine) as session:
+            check(session, f"oProfile{i:020d}", time_now(), settings.booking_remind_at)
+    checks = statements / 20
+    statements = 0
+    for i in range(20):
+        with session_scope(engine) as session:
             claim_changes(session, f"oProfile{i:020d}")
     claims = statements / 20
     statements = 0
@@ -199,7 +207,12 @@ def sql_per_part(database_url: str) -> dict[str, float]:
         record_contact(session, "oProfile00000000000000000000", time_now())
     window = statements
     event.remove(engine, "before_cursor_execute", counted)
-    return {"guide answer": guide, "notice-change claim": claims, "window write": window}
+    return {
+        "guide answer": guide,
+        "held and owed check": checks,
+        "notice-change claim": claims,
+        "window write": window,
+    }
 
 
 def time_now() -> Any:

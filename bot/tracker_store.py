@@ -12,6 +12,14 @@ is here) or a masked value, never the raw number.
 Redis keys get the retention period as TTL (refreshed on every save), so a conversation
 disappears ``retention_days`` after the citizen's last message.
 
+The Redis store does Rasa's work on the serialised events, not on trackers: Rasa's save
+masks a copy (serialise, mask, rebuild a tracker by replaying every event), reads the
+stored tracker back and replays it, replays the new one a third time to compare, then
+serialises the result; its retrieve replays the whole conversation, then again per session.
+Here a save serialises the tracker once, masks the events, merges them with the stored ones
+by Rasa's own rule (:func:`merge_events`) and writes; a retrieve replays only the session it
+returns. What reaches Redis is still only the masked events.
+
 endpoints.yml (``url`` may be a full ``redis://`` URL, e.g. ``${REDIS_URL}``)::
 
     tracker_store:
@@ -25,9 +33,11 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+from itertools import takewhile
 from typing import Any
 
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore, SQLTrackerStore
+from rasa.shared.core.constants import ACTION_SESSION_START_NAME
 from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -63,13 +73,67 @@ def mask_events(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [mask_data(event, SKIP_KEYS, keep=is_cipher_token) for event in events]
 
 
+def masked_dialogue(tracker: DialogueStateTracker) -> dict[str, Any]:
+    """The tracker serialised as Rasa stores it, every event masked (``tracker`` untouched)."""
+    dialogue: dict[str, Any] = tracker.as_dialogue().as_dict()
+    dialogue["events"] = mask_events(dialogue["events"])
+    return dialogue
+
+
 def masked_copy(store: Any, tracker: DialogueStateTracker) -> DialogueStateTracker:
     """A new tracker with the same events, masked; ``tracker`` itself is not changed."""
-    dialogue = tracker.as_dialogue().as_dict()
-    dialogue["events"] = mask_events(dialogue["events"])
+    dialogue = masked_dialogue(tracker)
     copy: DialogueStateTracker = store.init_tracker(tracker.sender_id)
     copy.recreate_from_dialogue(Dialogue.from_parameters(json.loads(json.dumps(dialogue))))
     return copy
+
+
+def _as_stored(event: dict[str, Any]) -> str:
+    """An event as JSON would give it back (tuples become lists …), comparable as text."""
+    return json.dumps(event, sort_keys=True, ensure_ascii=False)
+
+
+def merge_events(stored: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rasa's ``RedisTrackerStore._merge_trackers`` on serialised events.
+
+    When the stored events are exactly the new ones up to the last stored timestamp (the
+    usual case: the tracker was read at the start of the turn), the new events are the
+    conversation. Otherwise (the tracker in memory holds only the last session, or another
+    process wrote meanwhile) the stored events are kept and each new event not among them
+    is appended, compared as JSON as Rasa compares ``Event.as_dict()``.
+    """
+    if not stored:
+        return new
+    last = stored[-1].get("timestamp", 0.0)
+    head = list(takewhile(lambda e: e.get("timestamp", 0.0) <= last, new))
+    if head == stored:
+        return new
+    known = [_as_stored(e) for e in stored]
+    if [_as_stored(e) for e in head] == known:
+        return new
+    merged = list(stored)
+    seen = set(known)
+    for event in new:
+        text = _as_stored(event)
+        if text not in seen:
+            seen.add(text)
+            merged.append(event)
+    return merged
+
+
+def _is_session_start(event: dict[str, Any]) -> bool:
+    return event.get("event") == "action" and event.get("name") == ACTION_SESSION_START_NAME
+
+
+def last_session(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events of the latest conversation session, as Rasa's ``retrieve`` splits them
+    (``get_trackers_for_conversation_sessions``: a new session at each
+    ``action_session_start``; a single session is the whole conversation)."""
+    starts = [i for i, event in enumerate(events) if _is_session_start(event)]
+    sessions = len(starts) + (1 if events and (not starts or starts[0] > 0) else 0)
+    if sessions <= 1:
+        return events
+    return events[starts[-1] :]
 
 
 def redis_params(url: str) -> dict[str, Any]:
@@ -113,7 +177,28 @@ class MaskingRedisTrackerStore(RedisTrackerStore):
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
         """Mask first, so the merge with the stored tracker compares masked with masked."""
         ttl = int(timeout) if timeout else None
-        await super().save(masked_copy(self, tracker), ttl)
+        if self.event_broker is not None:  # the broker is given tracker objects: Rasa's way
+            await super().save(masked_copy(self, tracker), ttl)
+            return
+        key = self.key_prefix + tracker.sender_id
+        dialogue = masked_dialogue(tracker)
+        stored = self.red.get(key)
+        if stored is not None:
+            dialogue["events"] = merge_events(json.loads(stored)["events"], dialogue["events"])
+        if self.max_event_history is not None:  # as a tracker holding them would keep them
+            dialogue["events"] = dialogue["events"][-self.max_event_history :]
+        self.red.set(key, json.dumps(dialogue), ex=ttl or self.record_exp)
+
+    async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest conversation session, replayed once."""
+        stored = self.red.get(self.key_prefix + sender_id)
+        if stored is None:
+            return None
+        dialogue = json.loads(stored)
+        dialogue["events"] = last_session(dialogue["events"])
+        tracker: DialogueStateTracker = self.init_tracker(sender_id)
+        tracker.recreate_from_dialogue(Dialogue.from_parameters(dialogue))
+        return tracker
 
 
 class MaskingInMemoryTrackerStore(InMemoryTrackerStore):

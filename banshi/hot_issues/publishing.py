@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from banshi.hot_issues import texts
 from banshi.hot_issues.issues import EventKind, IssueError, IssueStatus, get_issue, member_ids
@@ -145,10 +146,10 @@ def get_page(session: Session, number: str) -> HotIssuePage | None:
     ).scalar_one_or_none()
 
 
-def claim_notices(
-    session: Session, now: datetime, openids: Sequence[str] | None = None, limit: int = 100
-) -> list[PendingNotice]:
-    """Take undelivered messages (some citizens', or any ``limit``); commit before sending."""
+def pending_notices(openids: Sequence[str] | None = None) -> Select:
+    """Undelivered messages of published issues with their page's number (some citizens', or
+    everyone's), oldest first: what :func:`claim_notices` takes, and what
+    :func:`banshi.owed.check` asks about."""
     query = (
         select(HotIssueNotice, HotIssuePage.number)
         .join(HotIssuePage, HotIssuePage.issue_id == HotIssueNotice.issue_id)
@@ -156,8 +157,16 @@ def claim_notices(
     )
     if openids is not None:
         query = query.where(HotIssueNotice.openid.in_(list(openids)))
+    return query.order_by(HotIssueNotice.id)
+
+
+def claim_notices(
+    session: Session, now: datetime, openids: Sequence[str] | None = None, limit: int = 100
+) -> list[PendingNotice]:
+    """Take undelivered messages (some citizens', or any ``limit``); commit before sending."""
+    query = pending_notices(openids).limit(limit)
     claimed = []
-    for row, number in session.execute(query.order_by(HotIssueNotice.id).limit(limit)).all():
+    for row, number in session.execute(query).all():
         result = session.execute(
             update(HotIssueNotice)
             .where(HotIssueNotice.id == row.id, HotIssueNotice.delivered_at.is_(None))

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from banshi.links import Links
 from banshi.models import (
@@ -188,10 +189,10 @@ def changes_for_notices(
     return out
 
 
-def pending_changes(
-    session: Session, openid: str | None = None, ids: Iterable[int] | None = None
-) -> list[NoticeChange]:
-    """Change messages recorded but not yet delivered (one citizen's, some, or everyone's)."""
+def pending_query(openid: str | None = None, ids: Iterable[int] | None = None) -> Select:
+    """The change messages recorded but not yet delivered, with their notice's number (one
+    citizen's, some, or everyone's), oldest first: what :func:`claim_changes` takes, and what
+    :func:`banshi.owed.check` asks about."""
     query = (
         select(NoticeUpdate, Notice.number)
         .join(Notice, Notice.id == NoticeUpdate.notice_id)
@@ -202,6 +203,14 @@ def pending_changes(
         query = query.where(NoticeUpdate.openid == openid)
     if ids is not None:
         query = query.where(NoticeUpdate.id.in_(list(ids)))
+    return query
+
+
+def pending_changes(
+    session: Session, openid: str | None = None, ids: Iterable[int] | None = None
+) -> list[NoticeChange]:
+    """Change messages recorded but not yet delivered (one citizen's, some, or everyone's)."""
+    query = pending_query(openid, ids)
     return [
         NoticeChange(row.id, row.openid, number, row.text) for row, number in session.execute(query)
     ]

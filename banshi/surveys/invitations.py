@@ -21,12 +21,13 @@ from datetime import date, datetime
 from sqlalchemy import column, select, table, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from banshi.models import Notice
 from banshi.surveys import texts
 from banshi.surveys.definition import Audience, AudienceKind, SurveyDefinition
 from banshi.surveys.desk import SurveyDeskConfig, minutes
-from banshi.surveys.models import SurveyInvitation, SurveyResponse
+from banshi.surveys.models import Survey, SurveyInvitation, SurveyResponse
 from banshi.surveys.store import get_definition
 
 # Citizens who booked (the item's 实施编码, or None for any item): the bookings package's.
@@ -111,6 +112,24 @@ def invitation_text(
     )
 
 
+def pending_invitations(today: date, openids: Sequence[str] | None = None) -> Select:
+    """Undelivered invitations to surveys open ``today`` (some citizens', or everyone's),
+    oldest first: what :func:`claim_invitations` takes, and what :func:`banshi.owed.check`
+    asks about. (One to a survey not open today cannot go: it does not crowd out the rest.)"""
+    query = (
+        select(SurveyInvitation)
+        .join(Survey, Survey.id == SurveyInvitation.survey_id)
+        .where(
+            SurveyInvitation.delivered_at.is_(None),
+            Survey.opens <= today,
+            Survey.closes >= today,
+        )
+    )
+    if openids is not None:
+        query = query.where(SurveyInvitation.openid.in_(list(openids)))
+    return query.order_by(SurveyInvitation.id)
+
+
 def claim_invitations(
     session: Session,
     now: datetime,
@@ -121,10 +140,8 @@ def claim_invitations(
 
     Commit before sending; hand back what could not be sent with :func:`release_invitations`.
     """
-    query = select(SurveyInvitation).where(SurveyInvitation.delivered_at.is_(None))
-    if openids is not None:
-        query = query.where(SurveyInvitation.openid.in_(list(openids)))
-    pending = session.execute(query.order_by(SurveyInvitation.id).limit(limit)).scalars().all()
+    query = pending_invitations(now.date(), openids).limit(limit)
+    pending = session.execute(query).scalars().all()
     claimed = []
     definitions: dict[str, SurveyDefinition | None] = {}
     for row in pending:

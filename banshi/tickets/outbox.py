@@ -29,6 +29,7 @@ from enum import Enum
 
 from sqlalchemy import Column, DateTime, MetaData, String, Table, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from banshi.tickets.models import OutboxMessage
 
@@ -148,12 +149,18 @@ def _delivery(message: OutboxMessage, route: Route) -> Delivery:
     )
 
 
-def pending(session: Session, openid: str | None = None) -> list[OutboxMessage]:
-    """Messages not yet delivered (one citizen's or everyone's), oldest first."""
+def pending_query(openid: str | None = None) -> Select:
+    """Messages not yet delivered (one citizen's or everyone's), oldest first: what
+    :func:`claim_for_citizen` takes, and what :func:`banshi.owed.check` asks about."""
     query = select(OutboxMessage).where(OutboxMessage.delivered_at.is_(None))
     if openid is not None:
         query = query.where(OutboxMessage.openid == openid)
-    return list(session.execute(query.order_by(OutboxMessage.id)).scalars())
+    return query.order_by(OutboxMessage.id)
+
+
+def pending(session: Session, openid: str | None = None) -> list[OutboxMessage]:
+    """Messages not yet delivered (one citizen's or everyone's), oldest first."""
+    return list(session.execute(pending_query(openid)).scalars())
 
 
 def claim_pushes(

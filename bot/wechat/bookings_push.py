@@ -10,7 +10,7 @@ notice changes:
   a template is configured for the kind: a template message (item, time, place, number and a
   short note; WeChat dropped ``first`` and ``remark`` in 2023-05);
 - otherwise, or when WeChat refuses that too, the message is kept for the citizen's next
-  message, which :func:`owed_messages` (the channel's ``owed`` hook) claims;
+  message, which :func:`claim_owed` (the channel's ``owed`` hook) claims;
 - WeChat unreachable (no answer, busy, no token): the claims are given back whole and the
   next round tries again.
 
@@ -38,9 +38,9 @@ from sqlalchemy.orm import Session
 from banshi.bookings import texts
 from banshi.bookings.models import Booking
 from banshi.bookings.notify import Disruption, affected_bookings, due_reminders, release_reminder
-from banshi.bookings.states import BookingStatus
 from banshi.db import session_scope
 from banshi.models import Hall
+from banshi.owed import booking_disruptions, booking_reminders, reminders_due
 from bot.wechat.api import SYSTEM_BUSY, TOKEN_INVALID, WeChatAPI, WeChatAPIError, standalone_api
 from bot.wechat.config import WeChatSettings
 from bot.wechat.delivery import KEEP_FOR_LATER
@@ -237,50 +237,45 @@ def _claim_one(session: Session, booking_id: int, column: Any, now: datetime) ->
     return bool(claimed.rowcount == 1)
 
 
+def claim_owed(
+    session: Session,
+    openid: str,
+    now: datetime,
+    remind_at: time = REMIND_AT,
+    *,
+    disruptions: bool = True,
+    reminders: bool = True,
+) -> list[str]:
+    """Claim, in the caller's transaction, what no push delivered (:func:`owed_messages`);
+    ``disruptions`` / ``reminders``: whether to look for each (:func:`banshi.owed.check`
+    says which may have something)."""
+    now = now.replace(microsecond=0)
+    today = now.date()
+    told: list[str] = []
+    if disruptions:
+        for b in list(session.execute(booking_disruptions(openid, today)).scalars()):
+            if _claim_one(session, b.id, Booking.change_told_at, now):
+                told.append(texts.disruption(b, str(b.change_told), today))
+    due_at = reminders_due(now, remind_at) if reminders else None
+    if due_at is None:
+        return told
+    due = list(session.execute(booking_reminders(openid, *due_at)).scalars())
+    halls = {h.code: h for h in session.execute(select(Hall)).scalars()} if due else {}
+    for b in due:
+        if _claim_one(session, b.id, Booking.reminded_at, now):
+            told.append(texts.reminder(b, halls.get(b.hall_code), today))
+    return told
+
+
 def owed_messages(
     engine: Engine, openid: str, now: datetime | None = None, remind_at: time = REMIND_AT
 ) -> list[str]:
     """What no push delivered, to send before the answer to the citizen's next message (the
-    channel's ``owed`` hook): kept disruption notices, then tomorrow's reminder once the
-    reminder hour has passed — of bookings as they stood then, not one just made or moved."""
-    now = (now or datetime.now()).replace(microsecond=0)
-    today = now.date()
-    told: list[str] = []
+    channel's ``owed`` hook claims them with :func:`claim_owed`): kept disruption notices,
+    then tomorrow's reminder once the reminder hour has passed — of bookings as they stood
+    then, not one just made or moved."""
     with session_scope(engine) as session:
-        mine = (Booking.openid == openid, Booking.status == BookingStatus.CONFIRMED.value)
-        kept = session.execute(
-            select(Booking)
-            .where(
-                *mine,
-                Booking.day >= today,
-                Booking.change_told.is_not(None),
-                Booking.change_told_at.is_(None),
-            )
-            .order_by(Booking.day, Booking.start)
-        ).scalars()
-        for b in list(kept):
-            if _claim_one(session, b.id, Booking.change_told_at, now):
-                told.append(texts.disruption(b, str(b.change_told), today))
-        since = datetime.combine(today, remind_at)
-        if now < since:
-            return told
-        due = list(
-            session.execute(
-                select(Booking)
-                .where(
-                    *mine,
-                    Booking.day == today + timedelta(days=1),
-                    Booking.reminded_at.is_(None),
-                    Booking.updated_at < since,
-                )
-                .order_by(Booking.start)
-            ).scalars()
-        )
-        halls = {h.code: h for h in session.execute(select(Hall)).scalars()} if due else {}
-        for b in due:
-            if _claim_one(session, b.id, Booking.reminded_at, now):
-                told.append(texts.reminder(b, halls.get(b.hall_code), today))
-    return told
+        return claim_owed(session, openid, now or datetime.now(), remind_at)
 
 
 # ---------------------------------------------------------------------- the WeChat side

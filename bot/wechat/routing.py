@@ -22,6 +22,7 @@ from wechatpy.messages import BaseMessage
 
 from banshi.db import session_scope
 from banshi.halls import NO_HALLS, hall_scene_text, nearest_hall_text
+from banshi.owed import Due
 from bot.wechat import texts
 from bot.wechat.hooks import ChannelHooks
 from bot.wechat.protocol import field
@@ -114,21 +115,26 @@ class Router:
     def _talk(self, openid: str, text: str, meta: dict[str, Any]) -> Turn:
         async def run() -> list[str]:
             now = datetime.now()
-            held = await asyncio.to_thread(self.hooks.held, openid, text, now)
-            if held is not None:  # a person holds the conversation: the bot stays silent
-                return held
+            # One statement: held? anything owed? (usually neither)
+            due = await asyncio.to_thread(self.hooks.due, openid, now)
+            if due.held:
+                held = await asyncio.to_thread(self.hooks.held, openid, text, now)
+                if held is not None:  # a person holds the conversation: the bot stays silent
+                    return held
             answer = await self.dialogue(openid, text, meta)
+            if not due.owed:
+                return answer
             # Taken only now, so a failed turn loses none; they come before the answer.
-            owed = await self._owed(openid)
+            owed = await self._owed(openid, due, now)
             return [*owed, *answer]
 
         return Turn(run)
 
-    async def _owed(self, openid: str) -> list[str]:
+    async def _owed(self, openid: str, due: Due, now: datetime) -> list[str]:
         """What no push delivered (notice changes, staff replies …); handed to the service,
         which keeps what WeChat refuses (45015) for the next message."""
         try:
-            return await asyncio.to_thread(self.hooks.owed, openid)
+            return await asyncio.to_thread(self.hooks.owed, openid, due, now)
         except Exception:  # rolled back: they stay pending, and the answer still goes out
             log.exception("could not take %s's owed messages", openid)
             return []

@@ -9,7 +9,7 @@ issue is published, a message to each citizen who raised it
 - their 48-hour window is open (:mod:`bot.wechat.window`, less a margin): a 客服消息;
 - it is closed and a template is configured for the kind: a template message (a notice's
   links to the published page; an invitation says what to reply);
-- otherwise the message waits for the citizen's next message (:func:`owed_messages`, which
+- otherwise the message waits for the citizen's next message (:func:`claim_owed`, which
   the channel's ``owed`` hook calls before the answer).
 
 A row is claimed before it is sent (an UPDATE that matches only an undelivered row), so of
@@ -41,13 +41,19 @@ from banshi.hot_issues.publishing import (
     PendingNotice,
     claim_notices,
     notice_message,
+    pending_notices,
     release_notices,
 )
 from banshi.links import Links
 from banshi.surveys import texts as survey_texts
 from banshi.surveys.desk import SurveyDeskConfig, minutes
-from banshi.surveys.invitations import Invitation, claim_invitations, release_invitations
-from banshi.surveys.models import Survey, SurveyInvitation, SurveyResponse
+from banshi.surveys.invitations import (
+    Invitation,
+    claim_invitations,
+    pending_invitations,
+    release_invitations,
+)
+from banshi.surveys.models import SurveyInvitation, SurveyResponse
 from banshi.surveys.store import get_definition
 from bot.wechat.api import SYSTEM_BUSY, TOKEN_INVALID, WeChatAPI, WeChatAPIError, standalone_api
 from bot.wechat.config import WeChatSettings
@@ -202,15 +208,31 @@ def claim_for(
     return claimed
 
 
+def claim_owed(
+    session: Session,
+    links: Links,
+    openid: str,
+    now: datetime,
+    *,
+    invitations: bool = True,
+    notices: bool = True,
+) -> list[str]:
+    """Claim, in the caller's transaction, what no push delivered (:func:`owed_messages`);
+    ``invitations`` / ``notices``: whether to look for each (:func:`banshi.owed.check` says
+    which may have something)."""
+    claimed = claim_for(session, openid, now, invitations=invitations, notices=notices)
+    told = [notice_message(n, page_url(links, n.page)) for n in claimed.notices]
+    return told + [i.text for i in claimed.invitations]
+
+
 def owed_messages(
     engine: Engine, links: Links, openid: str, now: datetime | None = None
 ) -> list[str]:
     """What no push delivered, to send before the answer to the citizen's next message (the
-    channel's ``owed`` hook): resolutions of issues they raised first, then invitations."""
+    channel's ``owed`` hook claims them with :func:`claim_owed`): resolutions of issues they
+    raised first, then invitations."""
     with session_scope(engine) as session:
-        claimed = claim_for(session, openid, now or datetime.now())
-    told = [notice_message(n, page_url(links, n.page)) for n in claimed.notices]
-    return told + [i.text for i in claimed.invitations]
+        return claim_owed(session, links, openid, now or datetime.now())
 
 
 def _candidates(engine: Engine, today: date, limit: int) -> dict[str, datetime | None]:
@@ -218,25 +240,10 @@ def _candidates(engine: Engine, today: date, limit: int) -> dict[str, datetime |
     they last opened their window (UTC; None: never seen). Invitations to a survey not open
     today are left out: they cannot be claimed, and asking WeChat for nothing costs tokens."""
     with session_scope(engine) as session:
-        openids = set(
-            session.scalars(
-                select(SurveyInvitation.openid)
-                .join(Survey, Survey.id == SurveyInvitation.survey_id)
-                .where(
-                    SurveyInvitation.delivered_at.is_(None),
-                    Survey.opens <= today,
-                    Survey.closes >= today,
-                )
-                .distinct()
-            )
-        )
-        openids |= set(
-            session.scalars(
-                select(HotIssueNotice.openid)
-                .where(HotIssueNotice.delivered_at.is_(None))
-                .distinct()
-            )
-        )
+        invited = pending_invitations(today).with_only_columns(SurveyInvitation.openid)
+        told = pending_notices().with_only_columns(HotIssueNotice.openid)
+        openids = set(session.scalars(invited.order_by(None).distinct()))
+        openids |= set(session.scalars(told.order_by(None).distinct()))
         chosen = sorted(openids)[:limit]
         seen: dict[str, datetime | None] = dict.fromkeys(chosen)
         for start in range(0, len(chosen), 500):

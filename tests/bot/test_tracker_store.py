@@ -17,6 +17,8 @@ from bot.tracker_store import (
     MaskingInMemoryTrackerStore,
     MaskingRedisTrackerStore,
     MaskingSQLTrackerStore,
+    masked_copy,
+    merge_events,
     redis_params,
 )
 from tests.conftest import REDIS_URL
@@ -216,3 +218,92 @@ def test_sql_store_masks(tmp_path: Path) -> None:
     assert len(rows) == len(tracker.events)
     assert not any(raw in row for row in rows for raw in RAW)
     assert any("139****6182" in row for row in rows)
+
+
+def _more_turns(tracker: Any, turns: int, new_session: bool = False) -> None:
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActiveLoop,
+        BotUttered,
+        SessionStarted,
+        SlotSet,
+        UserUttered,
+    )
+
+    events: list[Any] = []
+    if new_session:
+        events += [ActionExecuted("action_session_start"), SessionStarted()]
+        events += [ActionExecuted("action_listen")]
+    for n in range(turns):
+        text = f"第{n}次，手机{MOBILE}"
+        parse = {"text": text, "intent": {"name": "book", "confidence": 0.9}, "entities": []}
+        events += [
+            UserUttered(text, intent=parse["intent"], parse_data=parse),  # type: ignore[arg-type]
+            ActionExecuted("action_task", policy="RulePolicy", confidence=1.0),
+            BotUttered(f"好的，{MOBILE}", data={"buttons": None}, metadata={"n": n}),
+            SlotSet("phone", MOBILE),
+            ActiveLoop("booking" if n % 2 else None),
+            ActionExecuted("action_listen"),
+        ]
+    for event in events:
+        tracker.update(event)
+
+
+def test_redis_store_keeps_what_rasas_own_save_and_retrieve_would(prefix: str) -> None:
+    """The store merges and splits serialised events instead of replayed trackers: turn by
+    turn, across sessions and with a stale tracker saved late (another process), it stores
+    and returns exactly what Rasa's RedisTrackerStore does with a masked copy."""
+    from rasa.core.tracker_store import RedisTrackerStore
+
+    class RasasWay(MaskingRedisTrackerStore):
+        async def save(self, tracker: Any, timeout: float | None = None) -> None:
+            await RedisTrackerStore.save(self, masked_copy(self, tracker))
+
+        async def retrieve(self, sender_id: str) -> Any:
+            return await RedisTrackerStore.retrieve(self, sender_id)
+
+    token = CIPHER.encrypt(ID_NUMBER)
+
+    async def conversation(store: MaskingRedisTrackerStore) -> list[list[dict[str, Any]]]:
+        sender = "oSAME" + prefix
+        await store.save(_tracker(sender, token))
+        seen = []
+        for turns, new_session in [(3, False), (2, True), (2, False)]:
+            tracker = await store.retrieve(sender)
+            assert tracker is not None
+            _more_turns(tracker, turns, new_session)
+            await store.save(tracker)
+            seen.append(tracker)
+        _more_turns(seen[1], 1)  # read before the last save, saved after it
+        await store.save(seen[1])
+        last = await store.retrieve(sender)
+        full = await store.retrieve_full_tracker(sender)
+        assert last is not None and full is not None
+        stored = json.loads(store.red.get(store.key_prefix + sender))["events"]
+        return [stored, [e.as_dict() for e in last.events], [e.as_dict() for e in full.events]]
+
+    def untimed(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in e.items() if k != "timestamp"} for e in events]
+
+    ours = asyncio.run(
+        conversation(MaskingRedisTrackerStore(_domain(), host=REDIS_URL, key_prefix=prefix))
+    )
+    rasas = asyncio.run(conversation(RasasWay(_domain(), host=REDIS_URL, key_prefix=prefix + "r")))
+    for mine, theirs in zip(ours, rasas, strict=True):
+        assert untimed(mine) == untimed(theirs)
+    stored, last, full = ours
+    assert len(stored) == len(full) > len(last)  # the last session alone is retrieved
+    assert len({json.dumps(e, sort_keys=True) for e in stored}) == len(stored)  # no duplicate
+    assert not any(raw in json.dumps(stored, ensure_ascii=False) for raw in RAW)
+
+
+def test_merge_events_follows_rasas_rule() -> None:
+    def ev(n: int, t: float) -> dict[str, Any]:
+        return {"event": "action", "name": f"a{n}", "timestamp": t, "data": (n,)}
+
+    stored = json.loads(json.dumps([ev(1, 1.0), ev(2, 2.0)]))  # read back: tuples are lists
+    assert merge_events(stored, [ev(1, 1.0), ev(2, 2.0), ev(3, 3.0)])[-1] == ev(3, 3.0)
+    assert merge_events([], [ev(1, 1.0)]) == [ev(1, 1.0)]
+    # the tracker in memory lacks a stored event: kept, and the new ones appended once
+    merged = merge_events(stored, [ev(1, 1.0), ev(3, 3.0), ev(3, 3.0)])
+    assert [e["name"] for e in merged] == ["a1", "a2", "a3"]

@@ -1,23 +1,38 @@
 """The channel's hooks into the domain, as ``banshi run`` wires them (app.channel_hooks):
 a conversation a person holds never reaches the dialogue and is logged for staff; closing it
-hands the citizen back to the assistant; unsubscribing erases their data in every feature."""
+hands the citizen back to the assistant; what is owed to the citizen, from every source, is
+told once before the answer, and never lost to a failed turn; a message with nothing held or
+owed costs the database one statement; unsubscribing erases their data in every feature."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 import pytest
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 
 from app.channel_hooks import build_hooks
 from app.services import build_handoff
 from app.settings import Settings, load_wechat_settings
+from banshi.bookings import book
+from banshi.bookings.models import Booking
+from banshi.bookings.notify import Disruption
 from banshi.calendar import seed_from_chinesecalendar
 from banshi.db import session_scope
 from banshi.handoff.service import HandoffService
+from banshi.hot_issues.issues import IssueStatus, issues_from_survey, record_action
+from banshi.hot_issues.publishing import publish
+from banshi.owed import NOTHING, Source
+from banshi.surveys.models import SurveyInvitation
+from banshi.tickets.outbox import OutboxKind, post
 from bot.wechat import texts
+from tests.banshi.bookings.conftest import CENTRE, CIPHER, CONFIG, ID_CARD_RENEWAL, person
+from tests.banshi.surveys.helpers import SURVEY, fill, store
+from tests.banshi.test_notices import queue_two_changes
 from tests.wechat.channel_server import ChannelServer, ScriptedAgent
 from tests.wechat.conftest import run
 from wechat_standin.driver import Account, PushDriver, event_xml, text_xml
@@ -28,7 +43,24 @@ IN_HOURS = datetime(2026, 12, 8, 10, 0)  # a Tuesday, a working day, inside serv
 
 
 def script(openid: str, text: str) -> list[str]:
+    if text == "出错":
+        raise RuntimeError("the dialogue failed")
     return [f"答：{text}"]
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` runs inside the block."""
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
 
 
 @pytest.fixture
@@ -123,3 +155,81 @@ def test_a_citizen_over_the_rate_limit_is_told_once_then_slowed(
         assert say(server, text_xml("o-other", "你好")) == "答：你好"  # others not starved
     finally:
         server.stop()
+
+
+def test_a_message_with_nothing_held_or_owed_costs_one_statement(
+    server: ChannelServer, engine: Engine
+) -> None:
+    with statements(engine) as seen:  # the hooks' engine (the channel's own is another)
+        assert say(server, text_xml("o-quiet", "你好")) == "答：你好"
+    assert len(seen) == 1 and "EXISTS" in seen[0].upper()
+
+
+def test_owed_messages_survive_a_failed_turn_and_go_once_before_the_answer(
+    server: ChannelServer, engine: Engine
+) -> None:
+    with session_scope(engine) as session:
+        post(session, WHO, OutboxKind.TICKET_REPLY, "您的工单已答复：请带户口本原件。", IN_HOURS)
+    say(server, text_xml(WHO, "出错"))  # the dialogue fails: nothing was taken
+    hooks = server.channel.hooks
+    assert hooks is not None
+    assert hooks.due(WHO, datetime.now()).owed == {Source.OUTBOX}
+    reply = say(server, text_xml(WHO, "你好")) or ""
+    assert reply.split("\n\n") == ["您的工单已答复：请带户口本原件。", "答：你好"]
+    assert say(server, text_xml(WHO, "谢谢")) == "答：谢谢"  # told once
+
+
+def test_every_source_is_told_once_in_order(catalog: Engine, settings: Settings) -> None:
+    """All six sources owed at once (the reminder hour passed): one claim each, in the order
+    the citizen reads them, and nothing left."""
+    evening = datetime(2026, 12, 7, 18, 30)  # Monday; the booking is on Tuesday
+    queue_two_changes(catalog, settings)  # a notice change for o-one
+    who = "o-one"
+    with session_scope(catalog) as session:
+        seed_from_chinesecalendar(session, [2026])
+        post(session, who, OutboxKind.TICKET_REPLY, "工单答复：已转交窗口。", IN_HOURS)
+    store(catalog)
+    for n, text in enumerate(["排队时间太长", "排队排了两个小时", "排队太久了", "大厅排队人太多"]):
+        openid = who if n == 3 else f"c{n}"
+        fill(catalog, openid, {"q1": ("到大厅办",), "q2": ("停车难",), "q4": 3, "q6": text})
+    store(
+        catalog, SURVEY.replace("demand-test", "demand-two").replace("办事体验调查", "第二次调查")
+    )
+    with session_scope(catalog) as session:
+        (issue,) = issues_from_survey(session, "demand-test", IN_HOURS)
+        record_action(session, issue.id, "高峰时段增开3个窗口", IssueStatus.RESOLVED, IN_HOURS)
+        page = publish(session, issue.id, IN_HOURS).page.number
+        session.add(SurveyInvitation(survey_id="demand-two", openid=who, created_at=IN_HOURS))
+    number = book(
+        catalog,
+        task_code=ID_CARD_RENEWAL,
+        hall_code=CENTRE,
+        day=date(2026, 12, 8),
+        start="09:00",
+        applicant=person(1),
+        openid=who,
+        cipher=CIPHER,
+        config=CONFIG,
+        now=evening.replace(hour=10),
+    ).booking.number
+    with session_scope(catalog) as session:  # a closure no push could tell: kept
+        session.execute(
+            update(Booking)
+            .where(Booking.number == number)
+            .values(change_told=Disruption.HALL_CLOSED.value)
+        )
+
+    hooks = build_hooks(settings, catalog)
+    due = hooks.due(who, evening)
+    assert due.owed == set(Source) and not due.held
+    told = hooks.owed(who, due, evening)
+    assert len(told) == 6
+    change, reply, resolved, invitation, disruption, reminder = told
+    assert "新增材料" in change
+    assert reply == "工单答复：已转交窗口。"
+    assert page in resolved and "高峰时段增开3个窗口" in resolved
+    assert "第二次调查" in invitation
+    assert number in disruption and "不开放" in disruption
+    assert number in reminder and "明天" in reminder
+    assert hooks.due(who, evening) == NOTHING
+    assert hooks.owed(who, due, evening) == []  # a stale check claims nothing twice
