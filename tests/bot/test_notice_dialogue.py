@@ -21,8 +21,9 @@ def citizen(agent: Any, loop: Any) -> Citizen:
 
 
 def test_request_pick_situation_condition_then_the_notice(citizen: Citizen) -> None:
-    [offered] = citizen.say("我要办社保卡，给我一份告知单")
-    assert "1. 社会保障卡" in offered
+    # a loss: 挂失 or 补领换领, the assistant asks which
+    [offered] = citizen.say("社保卡丢了，给我一份告知单")
+    assert "1. 社会保障卡" in offered and "社会保障卡挂失" in offered
     assert citizen.slot("task_active") is True
     assert citizen.slot("task")["step"] == "item"
 
