@@ -22,6 +22,14 @@ from pathlib import Path
 HEALTH_PATH = "/webhooks/wechat/"
 
 
+def answer_ctrl_c() -> None:
+    """In a child before it runs: Ctrl-C (SIGINT) reaches it whatever its parent ignored or
+    blocked (a server library in the parent may set SIGINT to SIG_IGN, which a child would
+    otherwise inherit and then never stop on Ctrl-C)."""
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class StartError(RuntimeError):
     """The assistant did not come up; the message says why and what to do."""
 
@@ -81,7 +89,9 @@ def start_assistant(
     """
     argv = list(command) if command is not None else [*banshi_command(), "run"]
     argv += ["--port", str(port)]
-    process = subprocess.Popen(argv, env=dict(env), start_new_session=True)
+    process = subprocess.Popen(
+        argv, env=dict(env), start_new_session=True, preexec_fn=answer_ctrl_c
+    )
     assistant = Assistant(process, port)
     deadline = time.monotonic() + timeout
     try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -41,6 +42,7 @@ from banshi.models import Item, Material
 from tests.conftest import HALLS, ITEMS, REDIS_URL
 from wechat_standin.api import StandinAPI
 from wechat_standin.driver import Account, PushDriver, PushOutcome, text_xml
+from wechat_standin.launcher import answer_ctrl_c
 from wechat_standin.server import BackgroundStandin
 
 T = TypeVar("T")
@@ -161,6 +163,22 @@ class Live:
         raise AssertionError(f"the conversation did not end: {reply}")
 
 
+COMPLAINT_NUMBER = re.compile(r"GD\d{10,}")
+
+
+def answer_complaint_desk(reply: str) -> str | None:
+    """A citizen filing a complaint: confirms, no photos, no call-back; done at the number."""
+    if COMPLAINT_NUMBER.search(reply):
+        return None
+    if "确认" in reply:
+        return "确认"
+    if "照片" in reply or "图片" in reply:
+        return "没有"
+    if "回电" in reply or "电话" in reply:
+        return "不用"
+    raise AssertionError(f"unexpected turn: {reply}")
+
+
 def _catalog(database_url: str, var_dir: Path) -> None:
     """The demo catalog, with one item's materials made long enough to need splitting."""
     from catalog_sync.service import run_sync
@@ -218,7 +236,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     command += ["--actions", E2E_ACTIONS, "--workers", str(WORKERS)]
     log = (tmp / "banshi-run.out").open("wb")
     process = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        command,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=answer_ctrl_c,  # it must stop on Ctrl-C, whatever this process ignores
     )
     webhook = f"http://127.0.0.1:{port}/webhooks/wechat/webhook"
     tag = uuid.uuid4().hex[:6]  # in every OpenID of this session, to clean Redis up after

@@ -23,7 +23,15 @@ from banshi.db import make_engine, session_scope
 from banshi.text import split_message
 from bot.wechat import texts
 from bot.wechat.protocol import sign
-from tests.wechat.conftest import AES_KEY, APPID, LONG_QUESTION, TOKEN, WORKERS, Live
+from tests.wechat.conftest import (
+    AES_KEY,
+    APPID,
+    LONG_QUESTION,
+    TOKEN,
+    WORKERS,
+    Live,
+    answer_complaint_desk,
+)
 from wechat_standin.driver import (
     Account,
     PushDriver,
@@ -382,18 +390,9 @@ def test_a_complaint_answered_by_staff_and_rated(live: Live) -> None:
 
     who = live.openid("complaint")
 
-    def answer(reply: str) -> str | None:
-        if re.search(r"GD\d{10,}", reply):
-            return None
-        if "确认" in reply:
-            return "确认"
-        if "照片" in reply or "图片" in reply:
-            return "没有"
-        if "回电" in reply or "电话" in reply:
-            return "不用"
-        raise AssertionError(f"unexpected turn: {reply}")
-
-    filed = live.converse(who, "我要投诉车管所窗口态度太差，排了两小时还被推来推去", answer)
+    filed = live.converse(
+        who, "我要投诉车管所窗口态度太差，排了两小时还被推来推去", answer_complaint_desk
+    )
     number = re.search(r"GD\d{10,}", filed)
     assert number, filed
     engine = make_engine(live.database_url)

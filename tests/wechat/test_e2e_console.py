@@ -29,7 +29,7 @@ from banshi.db import make_engine, session_scope
 from banshi.handoff import texts as handoff_texts
 from banshi.staff.accounts import add_staff
 from banshi.staff.passwords import PasswordHashing
-from tests.wechat.conftest import Live
+from tests.wechat.conftest import Live, answer_complaint_desk
 from wechat_standin.driver import text_xml
 
 pytestmark = [pytest.mark.model, pytest.mark.redis]
@@ -145,18 +145,9 @@ def test_a_complaint_answered_in_the_console_and_rated(
 ) -> None:
     who = live.openid("cconsole")
 
-    def answer(reply: str) -> str | None:
-        if re.search(r"GD\d{10,}", reply):
-            return None
-        if "确认" in reply:
-            return "确认"
-        if "照片" in reply or "图片" in reply:
-            return "没有"
-        if "回电" in reply or "电话" in reply:
-            return "不用"
-        raise AssertionError(f"unexpected turn: {reply}")
-
-    filed = live.converse(who, "我要投诉不动产登记中心窗口态度太差，来回跑了三趟", answer)
+    filed = live.converse(
+        who, "我要投诉不动产登记中心窗口态度太差，来回跑了三趟", answer_complaint_desk
+    )
     found = re.search(r"GD\d{10,}", filed)
     assert found, filed
     number = found.group(0)

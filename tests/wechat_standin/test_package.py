@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -150,3 +151,16 @@ def test_an_assistant_that_exits_is_reported() -> None:
         start_assistant(
             free_port(), {}, command=[sys.executable, "-c", "raise SystemExit(3)"], poll=0.05
         )
+
+
+def test_the_assistant_stops_on_ctrl_c_even_when_its_parent_ignores_it() -> None:
+    # a server library in the parent may leave SIGINT ignored; a child would inherit that
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        assistant = start_assistant(
+            free_port(), {}, command=[sys.executable, "-c", FAKE_ASSISTANT], timeout=30, poll=0.05
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assistant.stop(timeout=10)
+    assert assistant.process.returncode == 0
