@@ -28,7 +28,7 @@ from banshi.ratings import recording
 from banshi.surveys import responses
 from banshi.tickets import outbox
 from banshi.tickets import retention as tickets
-from bot.wechat import bookings_push, surveys_push
+from bot.wechat import surveys_push
 from bot.wechat.hooks import ChannelHooks
 
 # Everything that keeps a citizen's personal data, erased on unsubscribe (their notices stay,
@@ -54,11 +54,6 @@ def build_hooks(settings: Settings, engine: Engine | None = None) -> ChannelHook
         with session_scope(engine) as session:
             return owed_to.check(session, openid, now, remind_at)
 
-    def held(openid: str, text: str, now: datetime) -> list[str] | None:
-        if not people.is_held(openid):  # handed back since ``due`` looked
-            return None
-        return people.record(openid, text, now)
-
     def owed(openid: str, due: Due, now: datetime) -> list[str]:
         """Claim what ``due`` found, in one transaction: a failure gives every claim back."""
         wanted = due.owed
@@ -80,7 +75,7 @@ def build_hooks(settings: Settings, engine: Engine | None = None) -> ChannelHook
                     invitations=Source.SURVEY_INVITATIONS in wanted,
                 )
             if wanted & {Source.BOOKING_DISRUPTIONS, Source.BOOKING_REMINDERS}:
-                told += bookings_push.claim_owed(
+                told += bookings.claim_owed(
                     session,
                     openid,
                     now,
@@ -95,4 +90,5 @@ def build_hooks(settings: Settings, engine: Engine | None = None) -> ChannelHook
             for forget_citizen in FORGETTERS:
                 forget_citizen(session, openid)
 
-    return ChannelHooks(due=due, held=held, owed=owed, forget=forget)
+    # held: None when the conversation was handed back since ``due`` looked
+    return ChannelHooks(due=due, held=people.record, owed=owed, forget=forget)

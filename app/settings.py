@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from banshi.bookings.config import BookingConfig
+from banshi.bookings.notify import REMIND_AT
 from banshi.links import Links
 from banshi.privacy.crypto import dev_secret, secret_from_text
 from bot.wechat.config import (
@@ -57,7 +58,7 @@ class Settings:
     hot_issue_template: str | None = None  # a published resolution (政府端菜)
     booking_reminder_template: str | None = None  # the reminder the day before a booking
     booking_change_template: str | None = None  # a booking disrupted by a hall or item change
-    booking_remind_at: time = time(18, 0)  # when reminders for tomorrow go out
+    booking_remind_at: time = REMIND_AT  # when reminders for tomorrow go out
     bookings: BookingConfig = field(default_factory=BookingConfig)
 
     @property
@@ -102,7 +103,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         hot_issue_template=env.get("WECHAT_TEMPLATE_HOT_ISSUE") or None,
         booking_reminder_template=env.get("WECHAT_TEMPLATE_BOOKING_REMINDER") or None,
         booking_change_template=env.get("WECHAT_TEMPLATE_BOOKING_CHANGE") or None,
-        booking_remind_at=_clock(env, "BANSHI_BOOKING_REMIND_AT", time(18, 0)),
+        booking_remind_at=_clock(env, "BANSHI_BOOKING_REMIND_AT", REMIND_AT),
         bookings=_bookings(env),
         console_secure_cookies=env.get("BANSHI_CONSOLE_INSECURE_COOKIES", "") not in ("1", "true"),
     )

@@ -10,9 +10,9 @@ one EXISTS per source — and the claims then run only for the sources that have
 The claims stay with each feature (an UPDATE that matches only an undelivered row, so each
 message is told once, taken after the dialogue so a failed turn loses none). Each source's
 EXISTS is built from the very query its claim reads (``pending_query``, ``pending_notices``,
-``pending_invitations`` and the booking queries below, which
-:mod:`bot.wechat.bookings_push` claims from), so the check and the claim cannot drift apart;
-those functions are called with bound parameters once, and the statement reused.
+``pending_invitations``, ``booking_disruptions`` and ``booking_reminders``; 转人工 from
+``open_handoff``, which ``HandoffService.is_held`` reads), so the check and the claim cannot
+drift apart; those functions are called with bound parameters once, and the statement reused.
 The check may be a little ahead of a claim (a survey's definition closed meanwhile, another
 sender faster): the claim then takes nothing, which is all it ever did.
 """
@@ -20,19 +20,16 @@ sender faster): the claim then takes nothing, which is all it ever did.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 from enum import Enum
 from functools import cache
-from typing import Any
 
-from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
-from banshi.bookings.models import Booking
-from banshi.bookings.states import BookingStatus
-from banshi.handoff.models import Handoff
-from banshi.handoff.states import HandoffState
+from banshi.bookings.notify import booking_disruptions, booking_reminders, reminders_due
+from banshi.handoff.service import open_handoff
 from banshi.hot_issues.publishing import pending_notices
 from banshi.notices.changes import pending_query as pending_changes_query
 from banshi.surveys.invitations import pending_invitations
@@ -63,62 +60,13 @@ NOTHING = Due()
 HELD = "held"
 
 
-def held_query(openid: str) -> Select:
-    """The citizen's open handoff (WAITING or HELD), as ``HandoffService.is_held`` reads it.
-    The state is written inline so the partial index ``uq_handoff_open_openid``
-    (``WHERE state != 'closed'``) serves it on SQLite too, whose planner matches literals."""
-    closed = literal_column(f"'{HandoffState.CLOSED.value}'")
-    return select(Handoff.id).where(Handoff.openid == openid, Handoff.state != closed)
-
-
-def _mine(openid: str) -> tuple[Any, Any]:
-    return (Booking.openid == openid, Booking.status == BookingStatus.CONFIRMED.value)
-
-
-def booking_disruptions(openid: str, today: date) -> Select:
-    """Upcoming bookings whose disruption was recorded for the citizen but not yet told
-    (kept for their next message), the earliest first."""
-    return (
-        select(Booking)
-        .where(
-            *_mine(openid),
-            Booking.day >= today,
-            Booking.change_told.is_not(None),
-            Booking.change_told_at.is_(None),
-        )
-        .order_by(Booking.day, Booking.start)
-    )
-
-
-def reminders_due(now: datetime, remind_at: time) -> tuple[date, datetime] | None:
-    """(tomorrow, the reminder hour today) once that hour has passed: tomorrow's bookings are
-    then owed a reminder, as they stood at that hour; None before it."""
-    since = datetime.combine(now.date(), remind_at)
-    return None if now < since else (now.date() + timedelta(days=1), since)
-
-
-def booking_reminders(openid: str, tomorrow: date, since: datetime) -> Select:
-    """Tomorrow's bookings not reminded yet and unchanged since the reminder hour (not one
-    just made or moved), the earliest first."""
-    return (
-        select(Booking)
-        .where(
-            *_mine(openid),
-            Booking.day == tomorrow,
-            Booking.reminded_at.is_(None),
-            Booking.updated_at < since,
-        )
-        .order_by(Booking.start)
-    )
-
-
 @cache
 def _statement(with_reminders: bool) -> Select:
     """One SELECT of one EXISTS per source, built once from the sources' own queries with
     bound parameters (building it for every message cost more than running it)."""
     openid, today = bindparam("openid"), bindparam("today")
     queries: dict[str, Select] = {
-        HELD: held_query(openid),
+        HELD: open_handoff(openid),
         Source.NOTICE_CHANGES.value: pending_changes_query(openid),
         Source.OUTBOX.value: pending_outbox_query(openid),
         Source.HOT_ISSUE_NOTICES.value: pending_notices([openid]),

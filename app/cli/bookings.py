@@ -14,7 +14,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,18 +62,16 @@ def booking_config(settings: Settings) -> BookingConfig:
 
 
 def push_config(settings: Settings) -> BookingPushConfig:
-    """Templates from the settings once they carry them (``WECHAT_TEMPLATE_BOOKING_REMINDER``,
-    ``WECHAT_TEMPLATE_BOOKING_CHANGE``; ``BANSHI_BOOKING_REMIND_AT``); until then a closed
-    window waits for the citizen's next message."""
-    from bot.wechat.bookings_push import REMIND_AT, BookingPushConfig, BookingTemplate
+    """Templates and the reminder hour from the settings (``WECHAT_TEMPLATE_BOOKING_REMINDER``,
+    ``WECHAT_TEMPLATE_BOOKING_CHANGE``, ``BANSHI_BOOKING_REMIND_AT``); without a template a
+    closed window waits for the citizen's next message."""
+    from bot.wechat.bookings_push import BookingPushConfig, BookingTemplate
 
-    reminder = getattr(settings, "booking_reminder_template", None)
-    change = getattr(settings, "booking_change_template", None)
-    remind_at = getattr(settings, "booking_remind_at", None)
+    reminder, change = settings.booking_reminder_template, settings.booking_change_template
     return BookingPushConfig(
         reminder_template=BookingTemplate(reminder) if reminder else None,
         disruption_template=BookingTemplate(change) if change else None,
-        remind_at=remind_at if isinstance(remind_at, time) else REMIND_AT,
+        remind_at=settings.booking_remind_at,
     )
 
 

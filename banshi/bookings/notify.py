@@ -3,17 +3,21 @@ and erasing a citizen who left the account.
 
 Each message is claimed before it is sent (``UPDATE … WHERE reminded_at IS NULL``), so two
 runs of ``banshi bookings remind`` at once, or a retry, never tell anyone twice; a send that
-failed gives its claim back with :func:`release_reminder`.
+failed gives its claim back with :func:`release_reminder`. What no push could deliver is
+claimed with the citizen's next message (:func:`claim_owed`, from the queries
+:func:`banshi.owed.check` asks about before each message).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import Enum
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from banshi.bookings import texts
 from banshi.bookings.config import BookingConfig
@@ -24,6 +28,8 @@ from banshi.bookings.states import BookingStatus, CancelReason
 from banshi.calendar import HallHours, UnknownYear, WorkCalendar
 from banshi.calendar.halls import Period
 from banshi.models import STATE_CANCELLED, STATE_SUSPENDED, Hall, Item
+
+REMIND_AT = time(18, 0)  # tomorrow's reminders go out from this hour (NOTES.md: hall practice)
 
 
 @dataclass(frozen=True)
@@ -185,3 +191,89 @@ def erase_citizen(session: Session, openid: str, now: datetime | None = None) ->
 def purge_old_drafts(session: Session, now: datetime, config: BookingConfig) -> int:
     """Delete booking drafts left untouched for ``config.draft_ttl_hours``."""
     return purge_drafts(session, now - timedelta(hours=config.draft_ttl_hours))
+
+
+# ------------------------------------------------------------------ with the next message
+
+
+def _mine(openid: str) -> tuple[Any, Any]:
+    return (Booking.openid == openid, Booking.status == BookingStatus.CONFIRMED.value)
+
+
+def booking_disruptions(openid: str, today: date) -> Select:
+    """Upcoming bookings whose disruption was recorded for the citizen but not yet told
+    (kept for their next message), the earliest first."""
+    return (
+        select(Booking)
+        .where(
+            *_mine(openid),
+            Booking.day >= today,
+            Booking.change_told.is_not(None),
+            Booking.change_told_at.is_(None),
+        )
+        .order_by(Booking.day, Booking.start)
+    )
+
+
+def reminders_due(now: datetime, remind_at: time) -> tuple[date, datetime] | None:
+    """(tomorrow, the reminder hour today) once that hour has passed: tomorrow's bookings are
+    then owed a reminder, as they stood at that hour; None before it."""
+    since = datetime.combine(now.date(), remind_at)
+    return None if now < since else (now.date() + timedelta(days=1), since)
+
+
+def booking_reminders(openid: str, tomorrow: date, since: datetime) -> Select:
+    """Tomorrow's bookings not reminded yet and unchanged since the reminder hour (not one
+    just made or moved), the earliest first."""
+    return (
+        select(Booking)
+        .where(
+            *_mine(openid),
+            Booking.day == tomorrow,
+            Booking.reminded_at.is_(None),
+            Booking.updated_at < since,
+        )
+        .order_by(Booking.start)
+    )
+
+
+def _claim_one(session: Session, booking_id: int, column: Any, now: datetime) -> bool:
+    claimed = session.execute(
+        update(Booking)
+        .where(Booking.id == booking_id, column.is_(None))
+        .values({column.key: now})
+        .execution_options(synchronize_session=False)
+    )
+    return bool(claimed.rowcount == 1)
+
+
+def claim_owed(
+    session: Session,
+    openid: str,
+    now: datetime,
+    remind_at: time = REMIND_AT,
+    *,
+    disruptions: bool = True,
+    reminders: bool = True,
+) -> list[str]:
+    """Claim, in the caller's transaction, what no push delivered, to send before the answer
+    to the citizen's next message: kept disruption notices, then tomorrow's reminder once the
+    reminder hour has passed — of bookings as they stood then, not one just made or moved.
+    ``disruptions`` / ``reminders``: whether to look for each (:func:`banshi.owed.check`
+    says which may have something)."""
+    now = now.replace(microsecond=0)
+    today = now.date()
+    told: list[str] = []
+    if disruptions:
+        for b in list(session.execute(booking_disruptions(openid, today)).scalars()):
+            if _claim_one(session, b.id, Booking.change_told_at, now):
+                told.append(texts.disruption(b, str(b.change_told), today))
+    due_at = reminders_due(now, remind_at) if reminders else None
+    if due_at is None:
+        return told
+    due = list(session.execute(booking_reminders(openid, *due_at)).scalars())
+    halls = _halls(session) if due else {}
+    for b in due:
+        if _claim_one(session, b.id, Booking.reminded_at, now):
+            told.append(texts.reminder(b, halls.get(b.hall_code), today))
+    return told

@@ -24,11 +24,14 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, event, literal_column, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
+from sqlalchemy.sql.elements import BindParameter
 
 from banshi.calendar.workdays import WorkCalendar
 from banshi.db import session_scope
@@ -58,6 +61,15 @@ _CHANGED = "banshi.handoff.changed"  # Session.info key: topics to publish once 
 
 class HandoffRefused(TicketError):
     """A staff action the handoff's state does not allow (taken by someone else, closed)."""
+
+
+def open_handoff(openid: str | BindParameter[Any]) -> Select:
+    """The citizen's open handoff (WAITING or HELD: at most one), what :meth:`HandoffService.
+    is_held` reads and :func:`banshi.owed.check` asks about before each message. The state
+    is written inline so the partial index ``uq_handoff_open_openid`` (``WHERE state !=
+    'closed'``) serves it on SQLite too, whose planner matches literals only."""
+    closed = literal_column(f"'{HandoffState.CLOSED.value}'")
+    return select(Handoff).where(Handoff.openid == openid, Handoff.state != closed)
 
 
 class HandoffService:
@@ -125,15 +137,16 @@ class HandoffService:
         with session_scope(self.engine) as session:
             return self._open(session, openid) is not None
 
-    def record(self, openid: str, text: str, now: datetime) -> list[str]:
+    def record(self, openid: str, text: str, now: datetime) -> list[str] | None:
         """A citizen's message while held: logged for staff; usually nothing is said back.
+        None when no person has the conversation (any more): the assistant answers it.
 
         "取消人工" ends the handoff; a wait past the configured time turns it into a ticket.
         """
         with session_scope(self.engine) as session:
             handoff = self._open(session, openid)
             if handoff is None:
-                return []
+                return None
             if _CANCEL.match(text.strip()):
                 if handoff.state == HandoffState.WAITING.value:
                     self._close(session, handoff, "citizen", Closure.CANCELLED, now)
@@ -283,11 +296,7 @@ class HandoffService:
 
     @staticmethod
     def _open(session: Session, openid: str) -> Handoff | None:
-        return session.execute(
-            select(Handoff).where(
-                Handoff.openid == openid, Handoff.state != HandoffState.CLOSED.value
-            )
-        ).scalar_one_or_none()
+        return session.execute(open_handoff(openid)).scalar_one_or_none()
 
     @staticmethod
     def _held_by(session: Session, handoff_id: int, staff: str) -> Handoff:

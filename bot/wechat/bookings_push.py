@@ -10,7 +10,8 @@ notice changes:
   a template is configured for the kind: a template message (item, time, place, number and a
   short note; WeChat dropped ``first`` and ``remark`` in 2023-05);
 - otherwise, or when WeChat refuses that too, the message is kept for the citizen's next
-  message, which :func:`claim_owed` (the channel's ``owed`` hook) claims;
+  message, which :func:`banshi.bookings.notify.claim_owed` (the channel's ``owed`` hook)
+  claims;
 - WeChat unreachable (no answer, busy, no token): the claims are given back whole and the
   next round tries again.
 
@@ -35,12 +36,17 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from banshi.bookings import texts
 from banshi.bookings.models import Booking
-from banshi.bookings.notify import Disruption, affected_bookings, due_reminders, release_reminder
+from banshi.bookings.notify import (
+    REMIND_AT,
+    Disruption,
+    affected_bookings,
+    claim_owed,
+    due_reminders,
+    release_reminder,
+)
 from banshi.db import session_scope
 from banshi.models import Hall
-from banshi.owed import booking_disruptions, booking_reminders, reminders_due
 from bot.wechat.api import SYSTEM_BUSY, TOKEN_INVALID, WeChatAPI, WeChatAPIError, standalone_api
 from bot.wechat.config import WeChatSettings
 from bot.wechat.delivery import KEEP_FOR_LATER
@@ -51,7 +57,6 @@ log = logging.getLogger(__name__)
 
 TEMPLATE_SEND = "message/template/send"
 THING_CHARS = 20  # a template's "thing" value holds at most 20 characters (模板消息 rules)
-REMIND_AT = time(18, 0)  # tomorrow's reminders go out from this hour (NOTES.md: hall practice)
 
 # The note field of a template message (≤ 20 characters); the 客服消息 carries the whole text.
 REMINDER_NOTE = "请携带身份证件按时到场"
@@ -225,46 +230,6 @@ def release(engine: Engine, messages: Sequence[Message], *, for_next_message: bo
                 .values(kept if for_next_message else {**kept, "change_told": None})
                 .execution_options(synchronize_session=False)
             )
-
-
-def _claim_one(session: Session, booking_id: int, column: Any, now: datetime) -> bool:
-    claimed = session.execute(
-        update(Booking)
-        .where(Booking.id == booking_id, column.is_(None))
-        .values({column.key: now})
-        .execution_options(synchronize_session=False)
-    )
-    return bool(claimed.rowcount == 1)
-
-
-def claim_owed(
-    session: Session,
-    openid: str,
-    now: datetime,
-    remind_at: time = REMIND_AT,
-    *,
-    disruptions: bool = True,
-    reminders: bool = True,
-) -> list[str]:
-    """Claim, in the caller's transaction, what no push delivered (:func:`owed_messages`);
-    ``disruptions`` / ``reminders``: whether to look for each (:func:`banshi.owed.check`
-    says which may have something)."""
-    now = now.replace(microsecond=0)
-    today = now.date()
-    told: list[str] = []
-    if disruptions:
-        for b in list(session.execute(booking_disruptions(openid, today)).scalars()):
-            if _claim_one(session, b.id, Booking.change_told_at, now):
-                told.append(texts.disruption(b, str(b.change_told), today))
-    due_at = reminders_due(now, remind_at) if reminders else None
-    if due_at is None:
-        return told
-    due = list(session.execute(booking_reminders(openid, *due_at)).scalars())
-    halls = {h.code: h for h in session.execute(select(Hall)).scalars()} if due else {}
-    for b in due:
-        if _claim_one(session, b.id, Booking.reminded_at, now):
-            told.append(texts.reminder(b, halls.get(b.hall_code), today))
-    return told
 
 
 def owed_messages(

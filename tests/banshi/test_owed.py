@@ -14,14 +14,14 @@ from sqlalchemy.engine import Engine
 from app.settings import Settings
 from banshi.bookings import book
 from banshi.bookings.models import Booking
-from banshi.bookings.notify import Disruption
+from banshi.bookings.notify import Disruption, booking_reminders, reminders_due
 from banshi.calendar import seed_from_chinesecalendar
 from banshi.db import session_scope
 from banshi.handoff.service import HandoffService
 from banshi.hot_issues.issues import IssueStatus, issues_from_survey, record_action
 from banshi.hot_issues.publishing import claim_notices, publish
 from banshi.notices import claim_changes
-from banshi.owed import NOTHING, Due, Source, booking_reminders, check, reminders_due
+from banshi.owed import NOTHING, Due, Source, check
 from banshi.privacy.crypto import FieldCipher
 from banshi.surveys.invitations import claim_invitations
 from banshi.surveys.models import SurveyInvitation
