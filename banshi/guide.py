@@ -168,12 +168,7 @@ class Guide:
                     return ItemPick(candidates[choice - 1])
                 places = self._places_offered(session, candidates)
                 if choice is not None:
-                    text = answers.invalid_choice(len(candidates)) + "\n"
-                    if places:
-                        text += place_question(self._name_of(session, candidates[0]), places)
-                    else:
-                        items = [i for i in (get_item(session, c) for c in candidates) if i]
-                        text += answers.clarify(items)
+                    text = self._offer_again(session, candidates, places)
                     return ItemPick(None, [text], list(candidates))
                 place = place_from_text(places, query) if places else None
                 named = place.task_code if place else self._pick_by_name(session, query, candidates)
@@ -224,10 +219,8 @@ class Guide:
             new = DialogueState(state.item_code, codes, ask, region)
             return GuideReply([text], new, GuideOutcome.CLARIFY)
         if resolution.decision is Decision.ONE and best:
-            if resolution.place_known and len(resolution.places) > 1:
-                region = next(
-                    (p.label for p in resolution.places if p.task_code == best.task_code), region
-                )
+            chosen = resolution.place
+            region = chosen.label if chosen is not None else region
             return self._answer(session, best.task_code, ask, query, today, region)
         if resolution.decision is Decision.ASK:
             options = [c.task_code for c in resolution.options if c.state != STATE_CANCELLED]
@@ -250,12 +243,7 @@ class Guide:
     ) -> GuideReply:
         places = self._places_offered(session, state.candidates)
         if choice is None or choice < 1:
-            text = answers.invalid_choice(len(state.candidates)) + "\n"
-            if places:
-                text += place_question(self._name_of(session, state.candidates[0]), places)
-            else:
-                items = [get_item(session, code) for code in state.candidates]
-                text += answers.clarify([i for i in items if i is not None])
+            text = self._offer_again(session, state.candidates, places)
             return GuideReply([text], state, GuideOutcome.INVALID_CHOICE)
         code = state.candidates[choice - 1]
         region = places[choice - 1].label if places else state.region
@@ -276,9 +264,17 @@ class Guide:
         return best_code if best_ratio >= 0.5 else None
 
     @staticmethod
-    def _name_of(session: Session, code: str) -> str:
-        item = get_item(session, code)
-        return item.name if item is not None else ""
+    def _offer_again(
+        session: Session, candidates: Sequence[str], places: Sequence[PlaceOption]
+    ) -> str:
+        """A number outside what was offered: the range, and the same offer again (the
+        places of one 事项, or the numbered items)."""
+        items = [i for i in (get_item(session, code) for code in candidates) if i is not None]
+        if places and items:
+            offer = place_question(items[0].name, places)
+        else:
+            offer = answers.clarify(items)
+        return answers.invalid_choice(len(candidates)) + "\n" + offer
 
     def _places_offered(self, session: Session, candidates: Sequence[str]) -> list[PlaceOption]:
         """The implementations of one 事项 when ``candidates`` are what "您在哪个区办理？"

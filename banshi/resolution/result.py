@@ -84,6 +84,14 @@ class Resolution:
         return [self.candidates[0], *self.rivals]
 
     @property
+    def place(self) -> PlaceOption | None:
+        """The implementation answered for, when the message or the hint chose one."""
+        best = self.best
+        if not self.place_known or best is None:
+            return None
+        return next((p for p in self.places if p.task_code == best.task_code), None)
+
+    @property
     def needs_place(self) -> bool:
         """The 事项 is clear but not where: ask for the place (at most that)."""
         return self.decision is Decision.ONE and len(self.places) > 1 and not self.place_known
