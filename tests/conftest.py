@@ -7,11 +7,12 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from app.settings import PROJECT_ROOT, Settings, load_settings
@@ -24,6 +25,36 @@ DELTA = DEMO / "delta-20261120.jsonl"
 
 PG_URL = os.environ.get("BANSHI_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("BANSHI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@contextmanager
+def sql_statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL statements ``engine`` runs inside the block."""
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The test Redis (database 15), or the test is skipped when it does not run."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip(f"Redis is not running at {REDIS_URL}")
+    finally:
+        client.close()
+    yield REDIS_URL
 
 
 @pytest.fixture(scope="session")

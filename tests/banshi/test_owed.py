@@ -4,11 +4,9 @@ and with each source's claim (they read the same queries), on SQLite and Postgre
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, time
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from app.settings import Settings
@@ -30,6 +28,7 @@ from tests.banshi.bookings import conftest as bookings
 from tests.banshi.bookings.conftest import CENTRE, CIPHER, CONFIG, ID_CARD_RENEWAL, person
 from tests.banshi.surveys.helpers import fill, store
 from tests.banshi.test_notices import queue_two_changes
+from tests.conftest import sql_statements
 
 synced, db = bookings.synced, bookings.db  # the demo catalog and 2026's calendar, per module
 
@@ -37,21 +36,6 @@ NOW = datetime(2026, 12, 7, 10, 0)  # a Monday, inside service hours
 EVENING = datetime(2026, 12, 7, 18, 30)  # after the hour tomorrow's reminders are owed from
 REMIND_AT = time(18, 0)
 WHO = "o-owed-citizen"
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements ``engine`` runs inside the block."""
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def due(engine: Engine, openid: str = WHO, now: datetime = NOW) -> Due:
@@ -64,7 +48,7 @@ def owed(*sources: Source) -> Due:
 
 
 def test_nothing_owed_is_one_statement(engine: Engine) -> None:
-    with statements(engine) as seen:
+    with sql_statements(engine) as seen:
         assert due(engine, "o-nobody", EVENING) == NOTHING  # every source asked, reminders too
     assert len(seen) == 1 and seen[0].lstrip().upper().startswith("SELECT")
     assert seen[0].upper().count("EXISTS") == len(Source) + 1  # and the handoff

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 
 from banshi.handoff.live import LineNotifier, Polling
 from banshi.handoff.service import HandoffService
@@ -37,13 +36,7 @@ def notifiers(request: pytest.FixtureRequest) -> Iterator[tuple[LineNotifier, Li
     if request.param == "polling":
         yield Polling(), Polling()
         return
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"Redis is not running at {REDIS_URL}")
-    finally:
-        client.close()
+    request.getfixturevalue("redis_url")  # skips when Redis does not run
     prefix = f"test-live-{uuid.uuid4().hex[:8]}:"  # db 15 is shared with other suites
     yield RedisLineNotifier(REDIS_URL, prefix), RedisLineNotifier(REDIS_URL, prefix)
 
@@ -166,17 +159,10 @@ def test_without_redis_the_page_still_follows(site: Site, make_client: Any) -> N
     assert time.monotonic() - began < 0.3 + 0.5 + 0.4
 
 
-def test_a_redis_page_is_woken_not_rereading(site: Site, make_client: Any) -> None:
+def test_a_redis_page_is_woken_not_rereading(site: Site, make_client: Any, redis_url: str) -> None:
     """With Redis the page re-reads only on a notice (or every 5 s, or when its time is up): a
     line from a writer that publishes nothing waits for the end of the long poll, a line from
     one that publishes arrives at once."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"Redis is not running at {REDIS_URL}")
-    finally:
-        client.close()
     prefix = f"test-live-{uuid.uuid4().hex[:8]}:"
     silent = HandoffService(with_calendar(site), CIPHER)  # Polling: publishes nothing
     loud = HandoffService(site.engine, CIPHER, notifier=RedisLineNotifier(REDIS_URL, prefix))

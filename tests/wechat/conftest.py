@@ -72,20 +72,6 @@ def prefix() -> Iterator[str]:
 
 
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"Redis is not running at {REDIS_URL}")
-    finally:
-        client.close()
-    yield REDIS_URL
-
-
-@pytest.fixture
 def standin() -> Iterator[BackgroundStandin]:
     server = BackgroundStandin(StandinAPI()).start()
     yield server

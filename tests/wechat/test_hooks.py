@@ -7,12 +7,11 @@ owed costs the database one statement; unsubscribing erases their data in every 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import event, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from app.channel_hooks import build_hooks
@@ -33,6 +32,7 @@ from bot.wechat import texts
 from tests.banshi.bookings.conftest import CENTRE, CIPHER, CONFIG, ID_CARD_RENEWAL, person
 from tests.banshi.surveys.helpers import SURVEY, fill, store
 from tests.banshi.test_notices import queue_two_changes
+from tests.conftest import sql_statements
 from tests.wechat.channel_server import ChannelServer, ScriptedAgent
 from tests.wechat.conftest import run
 from wechat_standin.driver import Account, PushDriver, event_xml, text_xml
@@ -46,21 +46,6 @@ def script(openid: str, text: str) -> list[str]:
     if text == "出错":
         raise RuntimeError("the dialogue failed")
     return [f"答：{text}"]
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    """The SQL statements ``engine`` runs inside the block."""
-    seen: list[str] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 @pytest.fixture
@@ -160,7 +145,7 @@ def test_a_citizen_over_the_rate_limit_is_told_once_then_slowed(
 def test_a_message_with_nothing_held_or_owed_costs_one_statement(
     server: ChannelServer, engine: Engine
 ) -> None:
-    with statements(engine) as seen:  # the hooks' engine (the channel's own is another)
+    with sql_statements(engine) as seen:  # the hooks' engine (the channel's own is another)
         assert say(server, text_xml("o-quiet", "你好")) == "答：你好"
     assert len(seen) == 1 and "EXISTS" in seen[0].upper()
 
