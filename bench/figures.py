@@ -4,7 +4,9 @@ Every figure carries the noise the run measured for it (half the spread of its v
 the run's blocks, or one step of a ramp), and which way is better. A figure is *worse* than
 the baseline when it moved the wrong way by more than the larger of the two runs' noise and
 a floor (5 % of the baseline, or one unit for counts): a shared machine's drift is not a
-regression, a real one is named. The baseline changes only on purpose (``--update-baseline``).
+regression, a real one is named. Informational figures (``better="info"``) are recorded and
+never judged; a figure the baseline lacks is not judged either. The baseline changes only on
+purpose (``--update-baseline``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ FLOOR_SHARE = 0.05
 class Figure:
     value: float
     noise: float = 0.0  # same unit as value
-    better: str = "lower"  # lower / higher / zero (a count that must stay 0)
+    better: str = "lower"  # lower / higher / zero (a count that must stay 0) / info
     unit: str = ""
 
 
@@ -49,11 +51,15 @@ class Verdict:
 
 
 def compare(current: dict[str, Figure], baseline: dict[str, Figure]) -> list[Verdict]:
-    """Each figure the baseline has, judged against it."""
+    """Each figure the baseline has, judged against it (informational ones are not)."""
     verdicts = []
     for name, base in baseline.items():
         figure = current.get(name)
-        if figure is None or not math.isfinite(figure.value):
+        if (
+            figure is None
+            or not math.isfinite(figure.value)
+            or "info" in (base.better, figure.better)
+        ):
             continue
         if base.better == "zero":
             allowed = 0.0

@@ -5,6 +5,7 @@ channel and Rasa's REST channel on the same model, the action server ``app.slow_
 with the stand-in's API side receiving 客服消息 and Redis db 15 for the stores, and cleans
 Redis up afterwards. :func:`steady` offers load at a fixed rate whatever the replies are doing
 (open loop: a slow server does not slow the arrivals down, as with real citizens).
+:class:`CpuMeter` says where the CPU went while it did, process by process.
 """
 
 from __future__ import annotations
@@ -238,6 +239,103 @@ def busy_share(before: tuple[float, float], after: tuple[float, float]) -> float
     """How busy all cores were between two :func:`cpu_times` readings (0..1)."""
     total = after[1] - before[1]
     return (after[0] - before[0]) / total if total > 0 else float("nan")
+
+
+TICK = os.sysconf("SC_CLK_TCK")  # the unit of /proc/stat and /proc/<pid>/stat times
+CpuReading = tuple[tuple[float, float], dict[int, float]]  # cpu_times(), CPU s by pid
+
+
+def process_cpu(pid: int) -> float | None:
+    """User + system CPU seconds of a process (all its threads) since it started; None once
+    it is gone. From /proc/<pid>/stat (psutil is not in the venv)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # after the command in parentheses (which may hold spaces): field 3 onwards; utime and
+    # stime are fields 14 and 15 (proc(5))
+    fields = text.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def redis_pid(client: redis.Redis) -> int | None:
+    """The Redis server's pid, if it runs on this machine (INFO's process_id names a
+    redis-server here)."""
+    try:
+        pid = int(client.info("server")["process_id"])
+        comm = Path(f"/proc/{pid}/comm").read_text()
+    except (redis.RedisError, KeyError, ValueError, OSError):
+        return None
+    return pid if comm.startswith("redis") else None
+
+
+@dataclass(frozen=True)
+class CpuShare:
+    """CPU milliseconds per message sent over one stretch of load, by part: ``rasa`` (the
+    Rasa server, or its main process with several workers), ``workers`` (their sum),
+    ``actions``, ``redis`` (when it runs here), ``bench`` (this process: the load, its
+    signing and HTTP client, and the stand-in's API side), ``other`` (the rest of the
+    machine's busy time) and ``total``."""
+
+    ms: dict[str, float]
+    worker_ms: list[float]  # each Rasa worker
+    busy: float  # how busy all cores were (0..1)
+
+    def line(self) -> str:
+        parts = []
+        for name, value in self.ms.items():
+            text = f"{name} {value:.1f}"
+            if name == "workers" and len(self.worker_ms) > 1:
+                text += " (" + " + ".join(f"{v:.1f}" for v in self.worker_ms) + ")"
+            parts.append(text)
+        return "CPU ms/msg: " + " · ".join(parts)
+
+
+class CpuMeter:
+    """Where the CPU goes while the assistant takes load, process by process: the processes
+    :meth:`Assistant.memory` enumerates, Redis and this one."""
+
+    def __init__(self, live: Live) -> None:
+        rasa, actions = live.assistant.rasa.pid, live.assistant.actions.process.pid
+        self.parts: dict[str, list[int]] = {"rasa": [rasa], "workers": [], "actions": [actions]}
+        for process in live.assistant.memory():
+            if process.pid not in (rasa, actions):
+                self.parts["workers"].append(process.pid)
+        pid = redis_pid(live.redis)
+        if pid is not None:
+            self.parts["redis"] = [pid]
+        self.parts["bench"] = [os.getpid()]
+
+    def read(self) -> CpuReading:
+        seconds = {}
+        for pids in self.parts.values():
+            for pid in pids:
+                value = process_cpu(pid)
+                if value is not None:
+                    seconds[pid] = value
+        return cpu_times(), seconds
+
+    def share(self, before: CpuReading, after: CpuReading, messages: int) -> CpuShare | None:
+        """Per message sent between two readings; None without messages."""
+        if messages <= 0:
+            return None
+
+        def ms(pid: int) -> float:
+            if pid not in before[1] or pid not in after[1]:
+                return 0.0
+            return (after[1][pid] - before[1][pid]) * 1000 / messages
+
+        out = {name: sum((ms(pid) for pid in pids), 0.0) for name, pids in self.parts.items()}
+        total = (after[0][0] - before[0][0]) / TICK * 1000 / messages
+        # may dip below 0 by the tick's resolution (10 ms over the whole stretch)
+        out["other"] = total - sum(out.values())
+        out["total"] = total
+        order = ("rasa", "workers", "actions", "redis", "bench", "other", "total")
+        return CpuShare(
+            {name: round(out[name], 1) for name in order if name in out},
+            [round(ms(pid), 1) for pid in self.parts["workers"]],
+            busy_share(before[0], after[0]),
+        )
 
 
 def machine() -> dict[str, str]:

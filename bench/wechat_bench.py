@@ -11,8 +11,10 @@ receiving 客服消息, then measures:
      the noise);
   2. one worker: capacity, the highest steady rate (a ramp of 15-second steps, the channels
      taking turns at each rate) at which p99 stays under 4.5 s (WeChat's passive budget);
+     at each step, the CPU milliseconds per message of each process (the Rasa server, its
+     workers, the action server, Redis, this bench) and of the rest of the machine;
   3. ``--workers`` workers (default: the cores): the memory of every process and the WeChat
-     capacity again;
+     capacity again, with the CPU per message, and the scaling that CPU allows;
   4. on those workers, duplicates: every push delivered 3 times (0, 0.3 and 0.6 s apart):
      dialogue turns counted in the tracker store (Redis) must equal the messages sent;
   5. on those workers, lost answers: actions made slower than 5 s (6 s): every push must get
@@ -38,6 +40,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -47,12 +50,12 @@ import figures as fig  # noqa: E402
 from harness import (  # noqa: E402
     DEADLINE,
     QUESTIONS,
+    CpuMeter,
+    CpuShare,
     Live,
     Load,
     Run,
     Sender,
-    busy_share,
-    cpu_times,
     live_assistant,
     machine,
     pct,
@@ -98,27 +101,38 @@ async def latency(args: argparse.Namespace, load: Load, out: Figures) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Held:
+    """The highest rate a channel held, and where the CPU went at that step."""
+
+    rate: float = 0.0
+    cpu: CpuShare | None = None
+
+
 async def ramp(
-    senders: dict[str, Callable[[str], Sender]], rates: list[float], step: float
-) -> dict[str, float]:
+    senders: dict[str, Callable[[str], Sender]], rates: list[float], step: float, meter: CpuMeter
+) -> dict[str, Held]:
     """The highest rate each channel holds with p99 under the budget; the channels take turns
     at each rate (a shared machine's load drifts)."""
-    best = {name: 0.0 for name in senders}
+    best = {name: Held() for name in senders}
     going = set(senders)
     for rate in rates:
         for name, sender in senders.items():
             if name not in going:
                 continue
-            before = cpu_times()
+            before = meter.read()
             run = await steady(rate, step, sender(f"c{name[0]}{int(rate)}"))
-            busy = busy_share(before, cpu_times())
+            cpu = meter.share(before, meter.read(), run.sent)
+            busy = f"{cpu.busy:4.0%}" if cpu else "   ?"
             ok = run.failures == 0 and run.p99 < DEADLINE
             print(
-                f"    {name:6s} {rate:6.0f} msg/s: {run.summary()}  cores {busy:4.0%} busy  "
+                f"    {name:6s} {rate:6.0f} msg/s: {run.summary()}  cores {busy} busy  "
                 f"{'ok' if ok else 'over'}"
             )
+            if cpu:
+                print(f"      {cpu.line()}")
             if ok:
-                best[name] = rate
+                best[name] = Held(rate, cpu)
             else:
                 going.discard(name)
             await asyncio.sleep(3)  # let the queue drain between steps
@@ -131,6 +145,35 @@ def _step(rates: list[float], value: float) -> float:
     """One step of the ramp at ``value``: the capacity's noise."""
     higher = [r for r in rates if r > value]
     return (higher[0] - value) if higher else value * 0.25
+
+
+def _record_cpu(out: Figures, prefix: str, held: Held) -> None:
+    """The CPU per message at the highest step held, as informational figures."""
+    if held.cpu is not None:
+        for part, value in held.cpu.ms.items():
+            out[f"{prefix}.{part}_ms"] = fig.Figure(value, 0.0, "info", "ms")
+
+
+def _cpu_bound(held: Held, workers: int, cores: int, one: float) -> str:
+    """What the CPU per message allows at a sustained rate: ``workers`` workers share the
+    ``cores`` with everything else (W + O per message), one worker has one core for its W;
+    ``one``: the capacity one worker measured (the scaling's denominator)."""
+    if held.cpu is None:
+        return "   CPU bound: no step held"
+    w = held.cpu.ms["workers"] or held.cpu.ms["rasa"]
+    o = held.cpu.ms["total"] - w
+    if w <= 0 or w + o <= 0:
+        return "   CPU bound: no worker CPU measured"
+    most = cores * 1000 / (w + o)
+    lines = (
+        f"   CPU at {held.rate:g} msg/s: the workers W {w:.1f} ms/msg, everything else "
+        f"O {o:.1f} ms/msg, {cores} cores\n"
+        f"   → {workers} workers ≤ {cores}·1000/(W+O) = {most:.1f} msg/s (held {held.rate:g}); "
+        f"one worker ≤ 1000/W = {1000 / w:.1f} msg/s"
+    )
+    if one:
+        lines += f"; over the {one:g} msg/s one worker held, scaling ≤ {most / one:.2f}×"
+    return lines
 
 
 async def duplicates(args: argparse.Namespace, live: Live, load: Load, out: Figures) -> None:
@@ -206,18 +249,21 @@ async def one_worker(args: argparse.Namespace, live: Live, out: Figures) -> None
         await latency(args, load, out)
         rates = [float(x) for x in args.rates.split(",")]
         print(f"\n2. capacity, 1 worker: highest steady rate with p99 < {DEADLINE} s")
-        caps = await ramp(
+        held = await ramp(
             {
                 "WeChat": lambda tag: load.wechat_sender(args.citizens, tag),
                 "REST": lambda tag: load.rest_sender(args.citizens, tag),
             },
             rates,
             args.step,
+            CpuMeter(live),
         )
+        caps = {name: h.rate for name, h in held.items()}
         for name, value in caps.items():
             out[f"capacity.1.{name.lower()}"] = fig.Figure(
                 value, _step(rates, value), "higher", "msg/s"
             )
+            _record_cpu(out, f"cpu.1.{name.lower()}", held[name])
         ratio = caps["WeChat"] / caps["REST"] if caps["REST"] else float("nan")
         out["capacity.1.ratio"] = fig.Figure(round(ratio, 2), 0.0, "higher")
         print(
@@ -234,13 +280,18 @@ async def many_workers(args: argparse.Namespace, live: Live, out: Figures) -> No
         await load.warm_up()
         rates = [float(x) for x in args.rates.split(",")]
         print(f"\n3. capacity, {args.workers} workers (WeChat)")
-        caps = await ramp(
-            {"WeChat": lambda tag: load.wechat_sender(args.citizens, tag)}, rates, args.step
+        ramped = await ramp(
+            {"WeChat": lambda tag: load.wechat_sender(args.citizens, tag)},
+            rates,
+            args.step,
+            CpuMeter(live),
         )
-        value = caps["WeChat"]
+        held = ramped["WeChat"]
+        value = held.rate
         out[f"capacity.{args.workers}.wechat"] = fig.Figure(
             value, _step(rates, value), "higher", "msg/s"
         )
+        _record_cpu(out, f"cpu.{args.workers}.wechat", held)
         one = out["capacity.1.wechat"].value if "capacity.1.wechat" in out else 0.0
         scale = value / one if one else float("nan")
         out["capacity.scaling"] = fig.Figure(round(scale, 2), 0.0, "higher")
@@ -248,6 +299,7 @@ async def many_workers(args: argparse.Namespace, live: Live, out: Figures) -> No
             f"   {args.workers} workers: {value:g} msg/s = {scale:.2f}× one worker "
             f"(≥ 1.6: {'yes' if scale >= 1.6 else 'NO'})"
         )
+        print(_cpu_bound(held, args.workers, os.cpu_count() or 1, one))
         await duplicates(args, live, load, out)
         await lost(args, live, load, out)
     finally:

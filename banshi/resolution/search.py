@@ -43,10 +43,12 @@ RIVAL_RATIO = 0.75  # a runner-up scoring this close to the best ...
 RIVAL_DISTINCT = 0.25  # ... that misses at most this share of what the best matched is a rival
 # A question about which items to do: 要办哪些手续, 能申请啥补助, 要办什么证件.
 # Not 要带什么证件 or 需要啥证明: those ask what to bring for one item.
+# Also without the noun when 些 / 点 says several (失业了，该办些啥), and in dialect (啥子).
 _WHICH = re.compile(
-    r"(办|申请|申领|领)(点|些)?(啥|什么|哪些|哪几[个样项])(证|证件|手续|补助|补贴|业务|事项)"
+    r"(办|申请|申领|领)(点|些)?(啥子|啥|什么|哪些|哪几[个样项])(证|证件|手续|补助|补贴|业务|事项)"
+    r"|(办|申请|申领)(点|些)(啥子|啥|什么)(?=$|[，,。.？?！!；;\s]|呢|啊|哦|嘛)"
 )
-WHICH_RATIO = 0.5
+WHICH_RATIO = 0.33
 # A topic rather than a procedure: 医保的事情, 个体户的事, 户口方面的问题. Its siblings are asked
 # about; none answers as "the procedure itself".
 _TOPIC = re.compile(r"(的|方面的?|相关的?|有关的?)(事|事情|问题|业务|手续)")
@@ -135,7 +137,14 @@ def search(
         for i, doc, choice in zip(ranked, docs_of, chosen, strict=True)
     ]
     matched = [_matched(index.docs[i], weights) for i in ranked]
-    rivals = _unlike(_rivals(candidates, matched), candidates, query, index.lexicon.corrective)
+    asked_for = _asked_for(query, actions, index.lexicon.corrective)
+    promoted = _corrective_first(candidates, matched, asked_for)
+    if promoted:
+        ranked.insert(0, ranked.pop(promoted))
+        candidates.insert(0, candidates.pop(promoted))
+        matched.insert(0, matched.pop(promoted))
+        chosen.insert(0, chosen.pop(promoted))
+    rivals = _unlike(_rivals(candidates, matched), candidates, asked_for)
     told = _tell_siblings(
         candidates,
         [d.words for d in docs_of],
@@ -158,7 +167,9 @@ def search(
             (
                 k
                 for k, c in enumerate(candidates)
-                if c.task_code not in siblings and c.score > candidates[0].score
+                if c.task_code not in siblings
+                and c.score > candidates[0].score
+                and _unlike([c], candidates, asked_for)
             ),
             None,
         )
@@ -177,6 +188,10 @@ def search(
         or not _named(index, matched[0], index.docs[ranked[0]])
     ):
         decision = Decision.NONE  # only generic words matched (申请, 登记, 办理 …)
+    if decision is not Decision.NONE and _not_offered(
+        index, query, candidates, index.docs[ranked[0]]
+    ):
+        decision = Decision.NONE
     result = Resolution(candidates, decision, query, rivals)
     if decision is Decision.ONE and index.docs[ranked[0]].places:
         result.places = list(index.docs[ranked[0]].places)
@@ -244,15 +259,53 @@ def _rivals(candidates: list[Candidate], matched: list[Matched]) -> list[Candida
     return rivals
 
 
+def _asked_for(query: str, actions: list[str], corrective: Collection[str]) -> set[str]:
+    """The corrective actions the citizen typed or the lexicon read into their words."""
+    return {w for w in corrective if w in query or w in actions}
+
+
+def _corrective_first(
+    candidates: list[Candidate], matched: list[Matched], asked_for: set[str]
+) -> int:
+    """The runner-up to put first, or 0: a rival of the best that is named for the corrective
+    action asked for while the best is named for none (a company that moved and must 变更 its
+    registered address wants 公司变更登记, however much 设立登记's guide talks of 住所)."""
+    if not asked_for or not candidates or any(w in candidates[0].name for w in asked_for):
+        return 0
+    for candidate in _rivals(candidates, matched):
+        if any(w in candidate.name for w in asked_for):
+            return candidates.index(candidate)
+    return 0
+
+
 def _unlike(
-    rivals: list[Candidate], candidates: list[Candidate], query: str, corrective: Collection[str]
+    rivals: list[Candidate], candidates: list[Candidate], asked_for: set[str]
 ) -> list[Candidate]:
-    """Rivals without the corrective action the citizen typed and the best is named for:
+    """Rivals without the corrective action the citizen asked for and the best is named for:
     补领离婚证 is about 补领婚姻登记证, not 离婚登记, however close their scores."""
     if not rivals:
         return rivals
-    typed = [w for w in corrective if w in query and w in candidates[0].name]
-    return [r for r in rivals if all(w in r.name for w in typed)]
+    best = candidates[0].name
+    return [r for r in rivals if all(w in r.name for w in asked_for if w in best)]
+
+
+def _not_offered(index: ItemIndex, query: str, candidates: list[Candidate], doc: Doc) -> bool:
+    """Whether the citizen typed a corrective action that no item found is for: a 延续 of a
+    licence when the catalog holds only its 新办. The best item must not be named for any
+    corrective action (its own 补领 or 换证 answers, whatever word the citizen used), nor speak
+    of the typed one where it is named (aliases, situations: a passport's 补发 is
+    普通护照签发's own business), and no item found may be named for it."""
+    corrective = index.lexicon.corrective
+    typed = [w for w in corrective if w in query]
+    if not typed or any(w in candidates[0].name for w in corrective):
+        return False
+    if any(w in c.name for c in candidates for w in typed):
+        return False
+    for word in typed:
+        fid = index.vocab.get("b:" + word) if len(word) == 2 else index.vocab.get("w:" + word)
+        if fid is not None and doc.tf(fid) >= NAMING_WEIGHT:
+            return False
+    return True
 
 
 def _decide(candidates: list[Candidate], rivals: list[Candidate]) -> Decision:

@@ -8,8 +8,9 @@ named for the procedure itself answers: the general one beside its special cases
 when every other is named for a corrective action (挂失, 补领换领, 变更, 注销): people who lost,
 changed or closed something, or who ask for a special case, say so. Otherwise the assistant
 asks — also when the plain-looking sibling is qualified as the first time (居民身份证首次申领
-beside 换领 and 补领: most adults asking about "办身份证" already had one). Scores do not decide between siblings: one sibling with more
-aliases than the others would always win.
+beside 换领 and 补领: most adults asking about "办身份证" already had one). Scores alone do not
+decide between siblings (one sibling with more aliases than the others would always win),
+except by a wide margin when the words barely tell them apart (``_fits_best``).
 """
 
 from __future__ import annotations
@@ -27,10 +28,19 @@ SIBLING_MIN = 1.0  # evidence below this says nothing (1.0: one character only o
 SIBLING_MARGIN = 0.5  # a sibling this far behind the most-evidenced one is out of the running
 SIBLING_READ = 0.5  # a character the lexicon read into the citizen's words counts half ...
 SIBLING_DONE = 0.25  # ... and one in a clause about what they already did (已经挂失了) a quarter
+# Among siblings the words barely tell apart, one that the whole question fits this much
+# better than the others the words may mean answers (购房提取 for 按揭买房后提公积金): the same
+# ratio that makes a runner-up a rival; when the words say nothing at all of their
+# differences, a wider gap. Never a sibling named for the first time (首次申领): most people
+# asking about 办身份证 already had one.
+SIBLING_FIT = 0.75
+SILENT_FIT = 0.65
 # A name qualified as the first time is not "the procedure itself": 首次申领 beside 换领 / 补领.
 FIRST_TIME = ("首次", "初次", "新办", "首办")
 # A clause saying something is already done: 已经挂失了, 之前登记过, 早就办了.
-_DONE = re.compile(r"已|早就|之前|以前|过了|完了")  # 已 covers 已经 and 早已
+_DONE = re.compile(r"已|早就|之前|以前|过了|完了|之后|以后")  # 已 covers 已经 and 早已
+# What comes before 之后 / 以后 is done (挂失以后再补一张): a clause of its own.
+_AFTER = re.compile(r"(?<=之后|以后)")
 _CLAUSES = re.compile(r"[，,。.！!？?；;、\s]+")
 
 Said = tuple[dict[str, float], list[str]]  # how strongly each character was said; actions read
@@ -44,12 +54,18 @@ def said(query: str, actions: list[str], filler: Collection[str]) -> Said:
     for. One-character filler (办, 要, 的 …) does not count.
     """
     chars: dict[str, float] = {}
-    for clause in _CLAUSES.split(query):
+    clauses = [part for clause in _CLAUSES.split(query) for part in _after(clause)]
+    for clause in clauses:
         weight = SIBLING_DONE if _DONE.search(clause) else 1.0
         for ch in clause:
             if "\u4e00" <= ch <= "\u9fff" and ch not in filler:
                 chars[ch] = max(chars.get(ch, 0.0), weight)
     return chars, actions
+
+
+def _after(clause: str) -> list[str]:
+    """``clause`` cut after each 之后 / 以后: 挂失以后 | 再补一张."""
+    return [part for part in _AFTER.split(clause) if part]
 
 
 def _tell_siblings(
@@ -98,9 +114,10 @@ def _tell_siblings(
         for ch in chars:
             holders[ch] += 1
     chars_said, actions = said
-    evidence = {}
+    evidence, own = {}, {}
     for k, chars in parts.items():
         hit = {ch: chars_said[ch] for ch in chars if ch in chars_said}
+        own[k] = sum(weight / holders[ch] for ch, weight in hit.items())
         # an action counts only where its whole word is in the name (申请 says nothing of 申领)
         for action in (a for a in actions if a in texts[k]):
             for ch in set(action) & chars:
@@ -111,12 +128,19 @@ def _tell_siblings(
     if top == 0.0 and plain is not None:
         leaders = [plain]  # nothing said of a loss, a change or a closing: the procedure itself
     elif top < SIBLING_MIN:
-        leaders = sorted(shared)  # nothing said about what sets them apart
+        # little said about what sets them apart: the one the whole question fits far better,
+        # or all of them
+        fit = _fits_best(shared, evidence, own, matches, texts, actions) if default else None
+        leaders = [fit] if fit is not None else sorted(shared)
     else:
         leaders = sorted(
             (k for k in shared if evidence[k] > top - SIBLING_MARGIN),
             key=lambda k: (-evidence[k], k),
         )
+        if any(own[k] >= SIBLING_MIN for k in leaders):
+            # what the citizen said outweighs what the lexicon read in: 证件掉了想再补个新的
+            # is about 补领, though 掉了 reads as 挂失 too
+            leaders = [k for k in leaders if own[k] > 0.0]
     slots = sorted(shared)
     order = list(range(len(candidates)))
     for slot, k in zip(slots, [*leaders, *(k for k in slots if k not in leaders)], strict=True):
@@ -126,6 +150,34 @@ def _tell_siblings(
         {candidates[k].task_code for k in shared},
         {candidates[k].task_code for k in leaders},
     )
+
+
+def _fits_best(
+    shared: dict[int, str],
+    evidence: dict[int, float],
+    own: dict[int, float],
+    matches: list[float],
+    texts: dict[int, str],
+    actions: list[str],
+) -> int | None:
+    """The sibling the question fits far better than the others it might mean (those with
+    about the most evidence, all of them when there is none), or None. Not when the lexicon
+    alone read several of those into the words: a lost card means 挂失 as much as 补领,
+    however the two guides happen to be worded."""
+    top = max(evidence[k] for k in shared)
+    pool = [k for k in shared if evidence[k] > top - SIBLING_MARGIN or evidence[k] == top]
+    read = [k for k in pool if any(action in texts[k] for action in actions)]
+    if len(read) > 1 and not any(own[k] for k in pool):
+        return None
+    best = max(pool, key=lambda k: matches[k])
+    if any(matches[k] > matches[best] for k in shared):
+        return None  # a sibling the words do not point at fits better: ask
+    if any(w in texts[best] for w in FIRST_TIME):
+        return None  # most people asking about 办身份证 already had one
+    ratio = SIBLING_FIT if top > 0.0 else SILENT_FIT
+    if all(matches[k] < ratio * matches[best] for k in pool if k != best):
+        return best
+    return None
 
 
 def _plain(texts: dict[int, str], corrective: Collection[str]) -> int | None:
