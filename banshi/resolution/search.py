@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -140,10 +141,7 @@ def search(
     asked_for = _asked_for(query, actions, index.lexicon.corrective)
     promoted = _corrective_first(candidates, matched, asked_for)
     if promoted:
-        ranked.insert(0, ranked.pop(promoted))
-        candidates.insert(0, candidates.pop(promoted))
-        matched.insert(0, matched.pop(promoted))
-        chosen.insert(0, chosen.pop(promoted))
+        _to_front(promoted, ranked, candidates, matched, chosen)
     rivals = _unlike(_rivals(candidates, matched), candidates, asked_for)
     told = _tell_siblings(
         candidates,
@@ -174,10 +172,7 @@ def search(
             None,
         )
         if passed is not None:
-            ranked.insert(0, ranked.pop(passed))
-            candidates.insert(0, candidates.pop(passed))
-            matched.insert(0, matched.pop(passed))
-            chosen.insert(0, chosen.pop(passed))
+            _to_front(passed, ranked, candidates, matched, chosen)
             rivals = [c for c in candidates[1:] if c.task_code in leaders]
     if _WHICH.search(query) and candidates and candidates[0].score >= MIN_SCORE:
         # "要办哪些手续" asks which items: offer the ones that fit, do not pick one
@@ -197,6 +192,12 @@ def search(
         result.places = list(index.docs[ranked[0]].places)
         result.place_known = chosen[0] is not None
     return result
+
+
+def _to_front(k: int, *rows: list[Any]) -> None:
+    """Move entry ``k`` of each parallel list to the front."""
+    for row in rows:
+        row.insert(0, row.pop(k))
 
 
 def _place(

@@ -165,7 +165,7 @@ def _fits_best(
     alone read several of those into the words: a lost card means 挂失 as much as 补领,
     however the two guides happen to be worded."""
     top = max(evidence[k] for k in shared)
-    pool = [k for k in shared if evidence[k] > top - SIBLING_MARGIN or evidence[k] == top]
+    pool = [k for k in shared if evidence[k] > top - SIBLING_MARGIN]
     read = [k for k in pool if any(action in texts[k] for action in actions)]
     if len(read) > 1 and not any(own[k] for k in pool):
         return None
