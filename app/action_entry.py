@@ -10,13 +10,13 @@ from __future__ import annotations
 import actions  # noqa: F401  (registers action_guide and action_task)
 from actions import services
 from actions.services import Services
-from app.services import build_services
+from app.services import SERVER_RECHECK_SECONDS, build_services
 from app.settings import load_settings
 from banshi.privacy.logfilter import install_log_masking
 
 
 def _ready() -> Services:
-    built = build_services(load_settings())
+    built = build_services(load_settings(), recheck_seconds=SERVER_RECHECK_SECONDS)
     built.guide.resolver.warm(built.guide.engine)
     return built
 

@@ -93,6 +93,7 @@ def redis_store(redis_url: str, key_prefix: str) -> dict[str, Any]:
 
 
 TRACKER_STORE = "bot.tracker_store.MaskingRedisTrackerStore"
+LOCK_STORE = "bot.lock_store.ScriptedRedisLockStore"
 MEMORY_TRACKER_STORE = "bot.tracker_store.MaskingInMemoryTrackerStore"
 
 
@@ -122,7 +123,7 @@ def write_config(
             "type": TRACKER_STORE,
             "retention_days": retention_days,
         }
-        endpoints["lock_store"] = redis_store(redis_url, "banshi")
+        endpoints["lock_store"] = {**redis_store(redis_url, "banshi"), "type": LOCK_STORE}
     credentials_path = directory / "credentials.yml"
     endpoints_path = directory / "endpoints.yml"
     credentials_path.write_text(json.dumps(credentials, indent=2) + "\n")

@@ -8,6 +8,7 @@ from actions.services import Services
 from app.settings import Settings
 from banshi.bookings.desk import BookingDesk
 from banshi.calendar import seed_from_chinesecalendar
+from banshi.catalog import CatalogCache
 from banshi.conversation import Conversation, Desk
 from banshi.db import get_engine, migrate, session_scope
 from banshi.guide import Guide
@@ -18,7 +19,7 @@ from banshi.lexicon import load_lexicon
 from banshi.notices import NoticeDesk
 from banshi.privacy.crypto import FieldCipher
 from banshi.ratings.desk import RatingDesk
-from banshi.resolution import Resolver
+from banshi.resolution import Resolver, ResolverConfig
 from banshi.surveys.desk import SurveyDesk, SurveyDeskConfig
 from banshi.tickets.desk import TicketDesk
 
@@ -34,9 +35,21 @@ def engine_for(settings: Settings) -> Engine:
     return engine
 
 
-def build_guide(settings: Settings, engine: Engine | None = None) -> Guide:
+# How long the action server trusts the catalog generation it read last (the resolver's and
+# the items'): under load a generation read per question costs two statements a turn, and a
+# sync answered a second later is answered as soon as anyone could tell. Tests and tools
+# build exact services (0: read on every question).
+SERVER_RECHECK_SECONDS = 1.0
+
+
+def build_guide(
+    settings: Settings, engine: Engine | None = None, recheck_seconds: float = 0.0
+) -> Guide:
     engine = engine or engine_for(settings)
-    return Guide(engine, Resolver(load_lexicon(settings.lexicon_path)))
+    resolver = Resolver(
+        load_lexicon(settings.lexicon_path), ResolverConfig(recheck_seconds=recheck_seconds)
+    )
+    return Guide(engine, resolver, catalog=CatalogCache(recheck_seconds=recheck_seconds))
 
 
 def build_handoff(settings: Settings, engine: Engine | None = None) -> HandoffService:
@@ -55,10 +68,13 @@ def line_notifier(settings: Settings) -> LineNotifier:
     return RedisLineNotifier(settings.redis_url)
 
 
-def build_services(settings: Settings, engine: Engine | None = None) -> Services:
-    """The guide and every task desk, over one engine and one search index."""
+def build_services(
+    settings: Settings, engine: Engine | None = None, recheck_seconds: float = 0.0
+) -> Services:
+    """The guide and every task desk, over one engine and one search index
+    (``recheck_seconds``: see :data:`SERVER_RECHECK_SECONDS`)."""
     engine = engine or engine_for(settings)
-    guide = build_guide(settings, engine)
+    guide = build_guide(settings, engine, recheck_seconds)
     cipher = FieldCipher(settings.secret())
     desks: list[Desk] = [
         NoticeDesk(engine, guide, links=settings.links(), prefix=settings.notice_prefix),

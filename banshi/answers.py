@@ -8,7 +8,7 @@ answers lives here and nowhere else.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from banshi.asks import Ask
@@ -337,6 +337,28 @@ def clarify(options: list[Item]) -> str:
     lines = ["您说的可能是以下事项，请回复序号或事项名称："]
     lines += [f"{i}. {item.name}" for i, item in enumerate(options, 1)]
     return "\n".join(lines)
+
+
+def shared_by(ask: Ask, item: Item, place: Place) -> tuple[object, ...] | None:
+    """What ``ask``'s answer rests on where several items may share it (the hall and window,
+    or the phones); None for an aspect each item answers its own way."""
+    if ask is Ask.PLACE_HOURS:
+        hall, window = place.hall, place.window
+        return (
+            hall.id if hall else item.center_name,
+            window.id if window else None,
+            (hall.address if hall else "") or item.transact_addr,
+            None if hall else item.transact_time,
+        )
+    if ask is Ask.CONTACT:
+        return (item.consult_phone, item.complain_phone)
+    return None
+
+
+def also_for(items: Sequence[Item], ask: Ask) -> str:
+    """Said after one item's answer that holds for others too."""
+    names = "、".join(i.name for i in items)
+    return f"以上{ask.label}同样适用于：{names}。"
 
 
 def invalid_choice(count: int) -> str:

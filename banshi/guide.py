@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from banshi import answers
 from banshi.asks import Ask
-from banshi.catalog import get_item, place_of
+from banshi.catalog import CatalogCache
 from banshi.choices import parse_choice
 from banshi.conversation import ItemPick
 from banshi.db import session_scope
@@ -46,6 +46,7 @@ from banshi.understanding import (
     UnderstandingConfig,
     Understood,
     Verdict,
+    also_asked,
     asks_eligibility,
     decide,
 )
@@ -53,6 +54,9 @@ from banshi.understanding import (
 # A follow-up ("那要多少钱") keeps the remembered item unless the new words clearly name
 # another one: a weak match below this score is not enough to switch.
 SWITCH_SCORE = 2 * MIN_SCORE
+# What a hall or a phone line answers alike for every item it serves: asked about several
+# items at once (婚姻登记处在哪), one answer serves them all.
+SHARED_ASKS = frozenset({Ask.PLACE_HOURS, Ask.CONTACT})
 FAQ_MATCH = 0.6  # similarity above which the item's own 常见问题 answers the question
 
 
@@ -90,11 +94,16 @@ class Guide:
     """Answers guide questions over the synced catalog (one engine, one search index)."""
 
     def __init__(
-        self, engine: Engine, resolver: Resolver, config: UnderstandingConfig = DEFAULT_CONFIG
+        self,
+        engine: Engine,
+        resolver: Resolver,
+        config: UnderstandingConfig = DEFAULT_CONFIG,
+        catalog: CatalogCache | None = None,
     ) -> None:
         self.engine = engine
         self.resolver = resolver
         self.config = config
+        self.catalog = catalog or CatalogCache()  # items and places, per catalog generation
 
     # ------------------------------------------------------------------ entry points
 
@@ -185,7 +194,7 @@ class Guide:
                 options = [c.task_code for c in resolution.options if c.state != STATE_CANCELLED]
                 if len(options) == 1:
                     return ItemPick(options[0])
-                items = [i for i in (get_item(session, c) for c in options) if i]
+                items = [i for i in (self.catalog.item(session, c) for c in options) if i]
                 return ItemPick(None, [answers.clarify(items)], options)
             return ItemPick(None)
 
@@ -226,8 +235,18 @@ class Guide:
             options = [c.task_code for c in resolution.options if c.state != STATE_CANCELLED]
             if len(options) == 1:
                 return self._answer(session, options[0], ask, query, today, region)
-            items = [get_item(session, code) for code in options]
-            text = answers.clarify([i for i in items if i is not None])
+            items = [self.catalog.item(session, code) for code in options]
+            found = [i for i in items if i is not None]
+            if ask in SHARED_ASKS and self._alike(session, found, ask):
+                # 婚姻登记处电话多少: the same hall and phone for every item offered, so the
+                # answer needs no choice first
+                # answer for the procedure itself (结婚登记 before 补领婚姻登记证)
+                fixes = self.resolver.lexicon.corrective
+                lead = next((i for i in found if not any(w in i.name for w in fixes)), found[0])
+                reply = self._answer(session, lead.task_code, ask, query, today, region)
+                reply.messages.append(answers.also_for([i for i in found if i is not lead], ask))
+                return reply
+            text = answers.clarify(found)
             new = DialogueState(state.item_code, options, ask, region)
             return GuideReply([text], new, GuideOutcome.CLARIFY)
         # Kept (masked, no sender) for staff: where the catalog and the lexicon fall short.
@@ -237,6 +256,14 @@ class Guide:
             DialogueState(state.item_code, region=region),
             GuideOutcome.NOT_FOUND,
         )
+
+    def _alike(self, session: Session, items: Sequence[Item], ask: Ask) -> bool:
+        """Whether ``ask`` has one answer for all ``items``: the same hall and window, or the
+        same phones."""
+        if len(items) < 2 or any(i.state != STATE_ACTIVE for i in items):
+            return False
+        shared = {answers.shared_by(ask, i, self.catalog.place_of(session, i)) for i in items}
+        return len(shared) == 1 and None not in shared
 
     def _choose(
         self, session: Session, query: str, choice: int | None, state: DialogueState, today: date
@@ -253,7 +280,7 @@ class Guide:
         """The offered item the citizen named (e.g. '补领那个'), if exactly one matches."""
         best_code, best_ratio = None, 0.0
         for code in candidates:
-            item = get_item(session, code)
+            item = self.catalog.item(session, code)
             if item is None:
                 continue
             ratio = SequenceMatcher(None, query, item.name).ratio()
@@ -263,13 +290,14 @@ class Guide:
                 best_code, best_ratio = code, ratio
         return best_code if best_ratio >= 0.5 else None
 
-    @staticmethod
     def _offer_again(
-        session: Session, candidates: Sequence[str], places: Sequence[PlaceOption]
+        self, session: Session, candidates: Sequence[str], places: Sequence[PlaceOption]
     ) -> str:
         """A number outside what was offered: the range, and the same offer again (the
         places of one 事项, or the numbered items)."""
-        items = [i for i in (get_item(session, code) for code in candidates) if i is not None]
+        items = [
+            i for i in (self.catalog.item(session, code) for code in candidates) if i is not None
+        ]
         if places and items:
             offer = place_question(items[0].name, places)
         else:
@@ -302,7 +330,7 @@ class Guide:
         today: date,
         region: str | None = None,
     ) -> GuideReply:
-        item = get_item(session, code)
+        item = self.catalog.item(session, code)
         state = DialogueState(item_code=code, region=region)
         if item is None:  # removed since it was offered
             return GuideReply(
@@ -315,12 +343,16 @@ class Guide:
         faq = self._matching_faq(item, query)
         if faq:
             messages.append(faq)
+        place = self.catalog.place_of(session, item)
         if not faq or ask not in (None, Ask.OVERVIEW):
-            text = answers.answer(ask or Ask.OVERVIEW, item, place_of(session, item), today)
+            text = answers.answer(ask or Ask.OVERVIEW, item, place, today)
             if ask is Ask.CONDITIONS and asks_eligibility(query):
                 deciding = answers.deciding_condition(item, query)
                 text = f"{text}\n{deciding}" if deciding else text
             messages.extend(split_message(text))
+        also = also_asked(query, ask or Ask.OVERVIEW)
+        if also is not None:  # 身份证丢了咋补办，要带啥: the steps and the materials
+            messages.extend(split_message(answers.ANSWERS[also](item, place, today)))
         return GuideReply(messages, state, GuideOutcome.ANSWERED)
 
     @staticmethod

@@ -113,7 +113,9 @@ _CLAUSES = re.compile(r"[，,。.！!？?；;、\s]+")
 # a task, it does not ask for one — unless the clause also says what they want (把号退了, 我要
 # 取消了). Only next to the act: in 之前约的社保卡那个取消, 之前 is about the booking.
 _DONE_BEFORE = re.compile(r"(?:已经?|之前|以前|上次|上回|早就|(?<!有)没有?)[^，,。]{0,3}$")
-_DONE_AFTER = re.compile(r"^(?:了|过|完|好了|没)")
+# ... or a step the rest of the clause follows (取消预约后还能现场办吗): not 后天 / 后面, nor
+# 以后 (希望以后能网上办: in the future).
+_DONE_AFTER = re.compile(r"^(?:了|过|完|好了|没)|^.{0,3}?(?:之后|(?<![以然])后(?![天面边来]))")
 # The act's phone number asked for (投诉电话是多少, 预约电话): a contact question.
 _CHANNEL_AFTER = re.compile(r"^.{0,2}?(?:电话|热线|号码)")
 _WANT = re.compile(r"要|想|帮我|帮忙|请|麻烦|给我|把|能不能|可以|怎么|咋")
@@ -199,6 +201,20 @@ _CUES: tuple[tuple[Ask, re.Pattern[str]], ...] = (
 def asked_about(text: str) -> Ask | None:
     """What the words ask about an item, when they say it plainly (None: they do not)."""
     return next((ask for ask, cue in _CUES if cue.search(text)), None)
+
+
+def also_asked(text: str, ask: Ask | None) -> Ask | None:
+    """A second aspect the words plainly ask besides ``ask`` (要带啥，多少钱; 导游证咋申请 read as
+    the overview): its answer follows. Not eligibility, whose words (能…吗) are in most
+    questions."""
+    return next(
+        (
+            other
+            for other, cue in _CUES
+            if other not in (ask, Ask.CONDITIONS) and ask is not None and cue.search(text)
+        ),
+        None,
+    )
 
 
 class Support(str, Enum):

@@ -181,10 +181,13 @@ class Live:
 
 @contextlib.contextmanager
 def live_assistant(
-    workers: int = 1, slow_seconds: float = 6.0, database_url: str | None = None
+    workers: int = 1,
+    slow_seconds: float = 6.0,
+    database_url: str | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[Live]:
     """The assistant on a trained model, the stand-in's API side, Redis (REDIS_URL, default
-    db 15; this run's keys are deleted afterwards)."""
+    db 15; this run's keys are deleted afterwards). ``extra_env``: for both servers besides."""
     model = model_path()
     if not model.exists():
         raise SystemExit(f"no model at {model}: run `banshi train` first")
@@ -204,6 +207,7 @@ def live_assistant(
         "BANSHI_SLOW_ACTION_SECONDS": str(slow_seconds),
         # far above the bench's rate per citizen: the limiter must not shape the figures
         "WECHAT_RATE_LIMIT": "100000",
+        **(extra_env or {}),
     }
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     assistant = None

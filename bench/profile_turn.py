@@ -7,10 +7,15 @@ many citizens, and meanwhile
   samples only, so waiting is not counted) and sorts every sample into the component that
   was running: NLU components, policies, tracker and lock stores, the action server call, the
   channel's own bookkeeping, Sanic, …;
-- counts the Redis commands per message (MONITOR);
+- counts the Redis commands per message (MONITOR): by command, sent by a client (a round
+  trip) or run inside a Lua script, and by command and key (the citizen's OpenID and the
+  message id written ``<openid>``, ``<n>``);
+- counts the SQL statements each server runs per message, by text, with the transactions
+  begun and connections opened (``bench/trace/sitecustomize.py``, loaded into both servers);
 - counts the SQL statements of each part of a turn, in this process, over the same database.
 
-Prints one table per server in CPU milliseconds per message, and writes the figures as JSON.
+Prints one table per server in CPU milliseconds per message, the statements and commands,
+and writes the figures as JSON.
 
     .venv/bin/python bench/profile_turn.py [--rate 10] [--seconds 40] [--json out.json]
 """
@@ -20,6 +25,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -144,8 +151,22 @@ def record(pid: int, seconds: float, out: Path, rate: int) -> subprocess.Popen[b
     )
 
 
+_OPENID = re.compile(r"o[0-9A-Za-z_-]{27}")
+_NUMBER = re.compile(r"\d+")
+
+
+def redis_key_family(words: list[str]) -> str:
+    """The key a command touches, with OpenIDs and numbers generalised (EVALSHA: its first
+    key)."""
+    name = words[0].upper() if words else ""
+    at = 3 if name in ("EVALSHA", "EVAL") else 1
+    key = words[at] if len(words) > at else ""
+    return _NUMBER.sub("<n>", _OPENID.sub("<openid>", key))
+
+
 def count_redis(url: str, stop: threading.Event, counts: Counter[str]) -> None:
-    """Every command the servers send to this Redis database, by command name."""
+    """Every command the servers send to this Redis database: ``name`` (all), ``client:name``
+    (a round trip), ``lua:name`` (inside a script) and ``key:name key`` (by key family)."""
     import redis
 
     client = redis.Redis.from_url(url)
@@ -156,8 +177,39 @@ def count_redis(url: str, stop: threading.Event, counts: Counter[str]) -> None:
                 break
             if int(command.get("db", -1)) != int(db):
                 continue
-            name = str(command.get("command", "")).split(" ", 1)[0].upper()
+            words = str(command.get("command", "")).split(" ")
+            name = words[0].upper()
+            where = "lua" if command.get("client_type") == "lua" else "client"
             counts[name] += 1
+            counts[f"{where}:{name}"] += 1
+            counts[f"key:{where} {name} {redis_key_family(words)}"] += 1
+
+
+def read_sql_trace(prefix: Path) -> dict[int, Counter[str]]:
+    """The statements each traced process counted so far, by pid."""
+    out: dict[int, Counter[str]] = {}
+    for path in prefix.parent.glob(prefix.name + ".*.json"):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        out[int(data["pid"])] = Counter(data["counts"])
+    return out
+
+
+def sql_lines(title: str, counts: Counter[str], messages: int, top: int = 30) -> list[str]:
+    """The statements per message, most frequent first (transactions and connections apart)."""
+    per = max(messages, 1)
+    statements = {k: v for k, v in counts.items() if not k.startswith("(")}
+    lines = [
+        f"{title}: {sum(statements.values()) / per:.2f} SQL statements per message, "
+        f"{counts.get('(transaction begun)', 0) / per:.2f} transactions, "
+        f"{counts.get('(connection opened)', 0) / per:.2f} connections opened"
+    ]
+    for text, count in sorted(statements.items(), key=lambda kv: -kv[1])[:top]:
+        short = text if len(text) <= 150 else text[:147] + "..."
+        lines.append(f"  {count / per:6.2f}  {short}")
+    return lines
 
 
 def sql_per_part(database_url: str) -> dict[str, float]:
@@ -230,6 +282,31 @@ def table(title: str, samples: Counter[str], messages: int, sample_ms: float) ->
     return lines
 
 
+def redis_lines(counts: Counter[str], messages: int) -> list[str]:
+    per = max(messages, 1)
+    plain = {k: v for k, v in counts.items() if ":" not in k}
+    client = {k[7:]: v for k, v in counts.items() if k.startswith("client:")}
+    lua = {k[4:]: v for k, v in counts.items() if k.startswith("lua:")}
+    keys = {k[4:]: v for k, v in counts.items() if k.startswith("key:")}
+
+    def listed(values: dict[str, int]) -> str:
+        ordered = sorted(values.items(), key=lambda kv: -kv[1])
+        return ", ".join(f"{k} {v / per:.2f}" for k, v in ordered)
+
+    lines = [
+        f"Redis commands per message: {sum(plain.values()) / per:.1f} "
+        f"({sum(client.values()) / per:.1f} round trips, {sum(lua.values()) / per:.1f} inside "
+        "Lua scripts)",
+        f"  round trips: {listed(client)}",
+        f"  inside scripts: {listed(lua)}",
+        "  by command and key:",
+    ]
+    for key, count in sorted(keys.items(), key=lambda kv: -kv[1]):
+        if count / per >= 0.05:
+            lines.append(f"    {count / per:6.2f}  {key}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rate", type=float, default=10.0)
@@ -244,9 +321,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="profile-turn-"))
     figures: dict[str, Any] = {"machine": machine(), "rate": args.rate, "seconds": args.seconds}
-    with live_assistant(workers=args.workers) as live:
+    trace = tmp / "sql"
+    python_path = os.pathsep.join(
+        p for p in (str(HERE / "trace"), os.environ.get("PYTHONPATH", "")) if p
+    )
+    extra_env = {"PYTHONPATH": python_path, "BANSHI_BENCH_SQL_TRACE": str(trace)}
+    with live_assistant(workers=args.workers, extra_env=extra_env) as live:
         load = live.load()
         asyncio.run(load.warm_up())
+        time.sleep(1.5)  # the traces are written every half second
+        sql_before = read_sql_trace(trace)
         redis_counts: Counter[str] = Counter()
         stop = threading.Event()
         monitor = threading.Thread(
@@ -269,9 +353,21 @@ def main(argv: list[str] | None = None) -> int:
         )
         busy = time.monotonic() - started
         stop.set()
+        time.sleep(1.5)
+        sql_after = read_sql_trace(trace)
+        server_pids = {
+            "Rasa server": live.assistant.rasa.pid,
+            "action server": live.assistant.actions.process.pid,
+        }
         for spy in spies:
             spy.wait(args.seconds + 30)
         sql = sql_per_part(live.database_url)
+    traced: dict[str, Counter[str]] = {}
+    for pid, after in sql_after.items():
+        name = next((n for n, p in server_pids.items() if p == pid), f"process {pid}")
+        diff = after - sql_before.get(pid, Counter())
+        if diff:
+            traced[name] = traced.get(name, Counter()) + diff
     messages = run.sent
     sample_ms = 1000 / args.sample_rate
     rasa = classify(tmp / "rasa.txt", RASA_PARTS)
@@ -285,9 +381,11 @@ def main(argv: list[str] | None = None) -> int:
         "",
         *table("action server", actions, messages, sample_ms),
         "",
-        f"Redis commands per message: {sum(redis_counts.values()) / max(messages, 1):.1f} "
-        f"({', '.join(f'{k} {v / max(messages, 1):.1f}' for k, v in redis_counts.most_common(8))})",
-        "SQL statements: " + ", ".join(f"{k} {v:.1f}" for k, v in sql.items()),
+        *redis_lines(redis_counts, messages),
+        "",
+        *(line for name, counts in traced.items() for line in sql_lines(name, counts, messages)),
+        "",
+        "SQL statements by part, run here: " + ", ".join(f"{k} {v:.1f}" for k, v in sql.items()),
     ]
     print("\n".join(lines))
     figures |= {
@@ -298,6 +396,10 @@ def main(argv: list[str] | None = None) -> int:
             k: round(v * sample_ms / messages, 2) for k, v in actions.items()
         },
         "redis_per_message": {k: round(v / messages, 2) for k, v in redis_counts.items()},
+        "sql_per_message": {
+            name: {k: round(v / messages, 3) for k, v in counts.items()}
+            for name, counts in traced.items()
+        },
         "sql_statements": sql,
     }
     if args.json:

@@ -156,6 +156,11 @@ class Featurizer:
                 out.extend(f for f in table.table[word] if f not in text)
         return found
 
+    def action_words(self, text: str) -> list[str]:
+        """The colloquial action words the citizen typed (第一次办, 丢了, 不见了): the lexicon's
+        action keys found in ``text`` by their characters."""
+        return [w for w in self._tables[1].hits(text, ()) if w in text]
+
     def misheard(self, query: str, sounds: Mapping[str, Collection[str]]) -> list[str]:
         """Words that name items which the citizen typed by sound (护找 → 护照, 结昏证 → 结婚证).
 

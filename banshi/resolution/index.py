@@ -253,6 +253,7 @@ class ItemIndex:
         }
         self.has_corrective = np.array([bool(d.corrective) for d in self.docs], dtype=bool)
         self.sounds = self._sounds()
+        self._named_for: dict[str, npt.NDArray[np.bool_]] = {}
 
     def _sounds(self) -> dict[str, set[str]]:
         """What items are called, by sound: a homophone typo (护找, 结昏证) finds its word."""
@@ -281,6 +282,14 @@ class ItemIndex:
 
     def misheard(self, query: str) -> list[str]:
         return self.featurizer.misheard(query, self.sounds)
+
+    def named_for(self, word: str) -> npt.NDArray[np.bool_]:
+        """Which 事项 have ``word`` in their name (asked per question for the action words
+        typed, so kept per word)."""
+        mask = self._named_for.get(word)
+        if mask is None:
+            mask = self._named_for[word] = np.array([word in n for n in self.names], dtype=bool)
+        return mask
 
     def signature(self) -> dict[GroupKey, frozenset[tuple[str, str]]]:
         return {d.key: d.signature for d in self.docs}

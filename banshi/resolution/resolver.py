@@ -153,7 +153,7 @@ class Resolver:
         if place is not None and (place.hall_code or place.location):
             halls = hall_directory(session).spots
         result = index.search(text, hint=place, halls=halls)
-        if result.decision is Decision.NONE and entity:
+        if result.decision is Decision.NONE and entity and not result.not_offered:
             by_entity = index.search(entity, hint=place, halls=halls)
             if by_entity.decision is not Decision.NONE:
                 return by_entity

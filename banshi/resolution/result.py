@@ -68,6 +68,9 @@ class Resolution:
     rivals: list[Candidate] = field(default_factory=list)
     places: list[PlaceOption] = field(default_factory=list)
     place_known: bool = False
+    # the words ask for a corrective action (延续, 补发) no item found offers: not a match
+    # that a shorter reading of the message (the NLU's item span) may overturn
+    not_offered: bool = False
 
     @property
     def best(self) -> Candidate | None:

@@ -16,10 +16,12 @@ from typing import Any
 import numpy as np
 
 from banshi.catalog import HallSpot
+from banshi.lexicon import Lexicon
 from banshi.resolution import places, subitems
-from banshi.resolution.index import K1, NAMING_WEIGHT, Doc, ItemIndex
+from banshi.resolution.applicants import applicants_in, says_who, without_applicant
+from banshi.resolution.index import K1, NAMING_WEIGHT, Doc, FloatArray, IntArray, ItemIndex
 from banshi.resolution.result import Candidate, Decision, PlaceHint, PlaceOption, Resolution
-from banshi.resolution.siblings import MIN_SCORE, _tell_siblings, said
+from banshi.resolution.siblings import FIRST_TIME, MIN_SCORE, _tell_siblings, said
 from banshi.text import mainland_wording, normalize_message
 
 TERM_WEIGHT = 0.3  # formal terms for colloquial nouns (二手房 → 存量房)
@@ -33,6 +35,18 @@ ACTION_SHARE = 0.5
 # mention scores this much of its match: asking for a replacement or a change, people say so
 # (出生医学证明在哪领 is about 首次签发 before 补发换发).
 UNSAID_CORRECTIVE = 0.8
+
+# ... and when it is the best all the same though named for a replacement (of something lost,
+# broken or expired: people say so; a change or a closing they often describe instead, 股东转股权),
+# a runner-up named for no corrective action scoring this share of it is asked about beside it.
+UNSAID_RIVAL = 0.4
+REPLACEMENTS = ("补领", "补发", "补证", "补办", "换领", "换发", "换证", "挂失")
+
+# A runner-up named like the best but for another applicant (:mod:`.applicants`), scoring
+# this share of it, is asked about when the citizen does not say who they are.
+APPLICANT_RATIO = 0.4
+
+OFFERED_RATIO = 0.5  # an item scoring this share of the best fits the question too
 
 # Decision thresholds (see eval/resolution_eval.py for how they were chosen).
 MIN_EVIDENCE = 5.0  # ... and the best must match this much of specific (not generic) words
@@ -81,6 +95,11 @@ def search(
         for feature in features:
             expansion[feature] = max(expansion.get(feature, 0.0), weight)
     read_in = read - q.keys()  # what only the actions read into the words bring
+    # The citizen's own action words (第一次办, 丢了) tell items apart like the actions read
+    # from them; matched in an item not named for them (an alias 第一次办身份证), they do not
+    # find the item: 居住证第一次办要钱吗 is about 居住证, not the ID card.
+    typed = [w for w in featurizer.action_words(query) if _event(index.lexicon, w)]
+    typed_own = featurizer.features_of(typed) & q.keys()
     for feature, weight in expansion.items():
         if feature not in q:  # a lexicon term adds what the citizen's words lack, at a discount
             q[feature] += weight
@@ -88,6 +107,7 @@ def search(
     n = len(index.docs)
     scores = np.zeros(n)
     acted = np.zeros(n)  # of which from actions read into the words
+    loose = np.zeros(n)  # of which from the action words typed
     first = np.full(n, _UNTOUCHED, dtype=np.int64)  # the feature that first matched each
     weights: list[tuple[int, float]] = []
     for k, (feature, qtf) in enumerate(q.items()):
@@ -102,15 +122,16 @@ def search(
         scores[docs] += gain
         if feature in read_in:
             acted[docs] += gain
+        elif feature in typed_own:
+            loose[docs] += gain
         fresh = docs[first[docs] == _UNTOUCHED]
         first[fresh] = k
         weights.append((fid, qweight * idf))
     touched = np.flatnonzero(first != _UNTOUCHED)
-    with_actions = acted > 0
-    rest = scores[with_actions] - acted[with_actions]
-    scores[with_actions] = rest + np.minimum(acted[with_actions], ACTION_SHARE * rest)
+    scores, matches = _share_actions(index, scores, acted, loose, typed, touched)
     heard_said = said(query, actions, featurizer.filler)
-    matches = scores.copy()  # before the corrective discount: siblings are judged on these
+    # siblings are judged on their matches before the corrective discount, with the action
+    # words typed in full: 身份证芯片坏了 fits the 换领 whose alias says 身份证坏了
     heard = set(heard_said[0]).union(*actions)
     if index.has_corrective.any():
         spoken_for = np.zeros(n, dtype=bool)
@@ -142,7 +163,7 @@ def search(
     promoted = _corrective_first(candidates, matched, asked_for)
     if promoted:
         _to_front(promoted, ranked, candidates, matched, chosen)
-    rivals = _unlike(_rivals(candidates, matched), candidates, asked_for)
+    rivals = _unlike(_rivals(candidates, matched), candidates, asked_for, index.lexicon.corrective)
     told = _tell_siblings(
         candidates,
         [d.words for d in docs_of],
@@ -174,6 +195,11 @@ def search(
         if passed is not None:
             _to_front(passed, ranked, candidates, matched, chosen)
             rivals = [c for c in candidates[1:] if c.task_code in leaders]
+    unsure = _unsaid_replacement(candidates, asked_for, heard, index.lexicon.corrective)
+    if not says_who(query) and len(applicants_in(terms)) != 1:
+        # nor read from their words (小店 → 个体工商户): 营业执照注销 may be either
+        unsure += _applicants(candidates)
+    rivals += [c for c in unsure if c not in rivals]
     if _WHICH.search(query) and candidates and candidates[0].score >= MIN_SCORE:
         # "要办哪些手续" asks which items: offer the ones that fit, do not pick one
         rivals = [c for c in candidates[1:4] if c.score >= WHICH_RATIO * candidates[0].score]
@@ -183,15 +209,52 @@ def search(
         or not _named(index, matched[0], index.docs[ranked[0]])
     ):
         decision = Decision.NONE  # only generic words matched (申请, 登记, 办理 …)
-    if decision is not Decision.NONE and _not_offered(
+    not_offered = decision is not Decision.NONE and _not_offered(
         index, query, candidates, index.docs[ranked[0]]
-    ):
+    )
+    if not_offered:
         decision = Decision.NONE
-    result = Resolution(candidates, decision, query, rivals)
+    result = Resolution(candidates, decision, query, rivals, not_offered=not_offered)
     if decision is Decision.ONE and index.docs[ranked[0]].places:
         result.places = list(index.docs[ranked[0]].places)
         result.place_known = chosen[0] is not None
     return result
+
+
+def _share_actions(
+    index: ItemIndex,
+    scores: FloatArray,
+    acted: FloatArray,
+    loose: FloatArray,
+    typed: list[str],
+    touched: IntArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Scores with what actions matched capped at ``ACTION_SHARE`` of the rest: the actions
+    read into the words, and the action words typed where the item is not named for them
+    (the typed ones still find an item when nothing else the citizen said does: 第一次办要带啥);
+    and the matches with only the read actions capped."""
+    rest = scores - acted
+    capped = rest + np.minimum(acted, ACTION_SHARE * rest)
+    if not typed or not loose.any():
+        return capped, capped.copy()
+    named = np.zeros(len(scores), dtype=bool)
+    for word in typed:
+        named |= index.named_for(word)
+    loose = np.where(named, 0.0, loose)
+    rest = scores - acted - loose
+    strict = rest + np.minimum(acted + loose, ACTION_SHARE * rest)
+    if touched.size and strict[touched].max() >= MIN_SCORE:
+        return strict, capped
+    return capped, capped.copy()
+
+
+def _event(lexicon: Lexicon, word: str) -> bool:
+    """Whether an action word speaks of an event that tells siblings apart (丢了: 补领 or 挂失;
+    第一次办: 首次申领) rather than of what the procedure is for (过户, 买房)."""
+    return any(
+        formal in lexicon.corrective or any(w in formal for w in FIRST_TIME)
+        for formal in lexicon.actions.get(word, ())
+    )
 
 
 def _to_front(k: int, *rows: list[Any]) -> None:
@@ -280,14 +343,61 @@ def _corrective_first(
 
 
 def _unlike(
-    rivals: list[Candidate], candidates: list[Candidate], asked_for: set[str]
+    rivals: list[Candidate],
+    candidates: list[Candidate],
+    asked_for: set[str],
+    corrective: Collection[str] = (),
 ) -> list[Candidate]:
     """Rivals without the corrective action the citizen asked for and the best is named for:
     补领离婚证 is about 补领婚姻登记证, not 离婚登记, however close their scores."""
     if not rivals:
         return rivals
     best = candidates[0].name
-    return [r for r in rivals if all(w in r.name for w in asked_for if w in best)]
+    rivals = [r for r in rivals if all(w in r.name for w in asked_for if w in best)]
+    if any(w in best for w in corrective):
+        return rivals
+    # nor, beside a best named for no corrective action, a rival named for one nobody asked
+    # for: 结婚证当天能拿到吗 is about 结婚登记, not 补领婚姻登记证
+    return [r for r in rivals if not any(w in r.name and w not in asked_for for w in corrective)]
+
+
+def _applicants(candidates: list[Candidate]) -> list[Candidate]:
+    """Runner-ups named like the best but for another applicant (公司注销登记 beside
+    个体工商户注销登记), scoring at least ``APPLICANT_RATIO`` of it: for a citizen who did not
+    say which they are, however much better one guide's wording fits."""
+    if not candidates:
+        return []
+    best = candidates[0]
+    plain = without_applicant(best.name)
+    if plain == best.name:
+        return []
+    return [
+        c
+        for c in candidates[1:4]
+        if c.score >= APPLICANT_RATIO * best.score
+        and c.name != best.name
+        and without_applicant(c.name) == plain
+    ]
+
+
+def _unsaid_replacement(
+    candidates: list[Candidate], asked_for: set[str], heard: set[str], corrective: Collection[str]
+) -> list[Candidate]:
+    """When the best is named for a replacement nobody spoke of (婚姻登记要带啥 finds
+    补领婚姻登记证 by its name), the runner-ups named for no corrective action, scoring at
+    least ``UNSAID_RIVAL`` of it: they are asked about beside it."""
+    if not candidates:
+        return []
+    held = [w for w in REPLACEMENTS if w in candidates[0].name]
+    # spoken of: the word asked for, or its first character said (补, 换)
+    if not held or any(w in asked_for or w[0] in heard for w in held):
+        return []
+    return [
+        c
+        for c in candidates[1:4]
+        if c.score >= UNSAID_RIVAL * candidates[0].score
+        and not any(w in c.name for w in corrective)
+    ]
 
 
 def _not_offered(index: ItemIndex, query: str, candidates: list[Candidate], doc: Doc) -> bool:
@@ -300,7 +410,12 @@ def _not_offered(index: ItemIndex, query: str, candidates: list[Candidate], doc:
     typed = [w for w in corrective if w in query]
     if not typed or any(w in candidates[0].name for w in corrective):
         return False
-    if any(w in c.name for c in candidates for w in typed):
+    # an item named for it among those that fit (职业技能等级证书查询与补发 far behind
+    # 教师资格认定 does not make 教师资格证补发 one)
+    fitting = [c for c in candidates if c.score >= OFFERED_RATIO * candidates[0].score]
+    # ... by the typed word or the formal one it stands for (补办: 居民身份证补领)
+    meant = {*typed, *(f for w in typed for f in index.lexicon.actions.get(w, ()))}
+    if any(w in c.name for c in fitting for w in meant):
         return False
     for word in typed:
         fid = index.vocab.get("b:" + word) if len(word) == 2 else index.vocab.get("w:" + word)

@@ -19,6 +19,7 @@ import re
 from collections import defaultdict
 from collections.abc import Collection
 
+from banshi.resolution.applicants import applicants_in
 from banshi.resolution.result import Candidate
 
 MIN_SCORE = 4.0  # below this nothing fits: say so rather than guess
@@ -31,12 +32,16 @@ SIBLING_DONE = 0.25  # ... and one in a clause about what they already did (已�
 # Among siblings the words barely tell apart, one that the whole question fits this much
 # better than the others the words may mean answers (购房提取 for 按揭买房后提公积金): the same
 # ratio that makes a runner-up a rival; when the words say nothing at all of their
-# differences, a wider gap. Never a sibling named for the first time (首次申领): most people
-# asking about 办身份证 already had one.
+# differences, a wider gap. A sibling named for the first time (首次申领) only by a wider one
+# still (most people asking about 办身份证 already had one), and never siblings told apart by
+# who applies (个体工商户 / 公司: :mod:`.applicants`).
 SIBLING_FIT = 0.75
 SILENT_FIT = 0.65
 # A name qualified as the first time is not "the procedure itself": 首次申领 beside 换领 / 补领.
 FIRST_TIME = ("首次", "初次", "新办", "首办")
+# ... unless the others fit under this share of it (出生医学证明首次签发 for 出院时能先不办出生证吗:
+# a newborn has none yet).
+FIRST_FIT = 0.6
 # A clause saying something is already done: 已经挂失了, 之前登记过, 早就办了.
 _DONE = re.compile(r"已|早就|之前|以前|过了|完了|之后|以后")  # 已 covers 已经 and 早已
 # What comes before 之后 / 以后 is done (挂失以后再补一张): a clause of its own.
@@ -172,9 +177,11 @@ def _fits_best(
     best = max(pool, key=lambda k: matches[k])
     if any(matches[k] > matches[best] for k in shared):
         return None  # a sibling the words do not point at fits better: ask
-    if any(w in texts[best] for w in FIRST_TIME):
-        return None  # most people asking about 办身份证 already had one
+    if applicants_in([texts[best]]) and applicants_in(texts[k] for k in pool if k != best):
+        return None  # 个体工商户 or 公司: who the citizen is decides (:mod:`.applicants`)
     ratio = SIBLING_FIT if top > 0.0 else SILENT_FIT
+    if any(w in texts[best] for w in FIRST_TIME):
+        ratio = min(ratio, FIRST_FIT)  # most people asking about 办身份证 already had one
     if all(matches[k] < ratio * matches[best] for k in pool if k != best):
         return best
     return None

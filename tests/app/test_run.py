@@ -10,6 +10,7 @@ import yaml
 
 from app.run import (
     CHANNEL,
+    LOCK_STORE,
     MEMORY_TRACKER_STORE,
     PUBLIC_PAGES,
     TRACKER_STORE,
@@ -42,7 +43,7 @@ def test_config_with_redis_and_rest(tmp_path: Path) -> None:
         "key_prefix": "banshi",
         "password": "s@cret",
     }
-    assert config["lock_store"] == expected
+    assert config["lock_store"] == {**expected, "type": LOCK_STORE}
     assert config["tracker_store"] == {**expected, "type": TRACKER_STORE, "retention_days": 180}
 
 

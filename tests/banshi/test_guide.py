@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -20,7 +22,7 @@ from banshi.text import split_message
 from banshi.unanswered import UnansweredReason
 from banshi.understanding import Heard, Reading, Verdict
 from catalog_sync.service import run_sync
-from tests.conftest import DELTA
+from tests.conftest import DELTA, HALLS
 
 FIRST, RENEW, REISSUE, LOSS = (
     "11139900MB1A00010P3002011001001",
@@ -290,3 +292,106 @@ def test_a_task_about_such_an_item_asks_for_the_district(
     assert districts["桥东区"] in first.candidates
     assert guide.pick("桥东区", first.candidates).code == districts["桥东区"]
     assert guide.pick("2", first.candidates).code == districts["桥西区"]
+
+
+# ---------------------------------------------------------------------- read once per generation
+
+
+def _catalog_reads(statements: list[str]) -> list[str]:
+    """The statements that read items, their relations or halls (not the generations)."""
+    tables = ("FROM item ", "FROM situation", "FROM material", "FROM charge", "FROM question")
+    return [s for s in statements if "max(sync_run.id)" not in s and any(t in s for t in tables)]
+
+
+def test_an_answer_reads_its_item_once_per_generation(guide: Guide, catalog: Engine) -> None:
+    from tests.conftest import sql_statements
+
+    ask(guide, "二手房过户要带什么材料", Ask.MATERIALS)  # read, and kept
+    with sql_statements(catalog) as seen:
+        again = ask(guide, "二手房过户要带什么材料", Ask.MATERIALS)
+    assert again.state.item_code == HOUSE
+    assert _catalog_reads(seen) == []
+    # what is left: the resolver's generation and the catalog's (items and halls), one each
+    assert len(seen) == 2, seen
+
+
+def test_a_sync_is_answered_on_the_next_question(
+    guide: Guide, catalog: Engine, settings: Settings
+) -> None:
+    house = "\n".join(ask(guide, "二手房过户要带什么材料", Ask.MATERIALS).messages)
+    skill = "\n".join(ask(guide, "职业技能等级证书查询与补发", Ask.MATERIALS).messages)
+    assert "房屋交易资金监管协议" not in house and "已取消" not in skill
+    run_sync(str(DELTA), catalog, settings)
+    house = "\n".join(ask(guide, "二手房过户要带什么材料", Ask.MATERIALS).messages)
+    skill = "\n".join(ask(guide, "职业技能等级证书查询与补发", Ask.MATERIALS).messages)
+    assert "房屋交易资金监管协议" in house
+    assert "已取消" in skill and "需要准备的材料" not in skill
+
+
+def test_a_hall_sync_moves_the_answered_window_on_the_next_question(
+    guide: Guide, catalog: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    before = "\n".join(ask(guide, "二手房过户在哪里办", Ask.PLACE_HOURS).messages)
+    assert "窗口：99" not in before
+    halls = json.loads(HALLS.read_text(encoding="utf-8"))
+    [home] = [h for h in halls if any(HOUSE in w["TASK_CODES"] for w in h["WINDOWS"])]
+    for window in home["WINDOWS"]:
+        window["TASK_CODES"] = [c for c in window["TASK_CODES"] if c != HOUSE]
+    home["WINDOWS"].append({"WINDOW_NO": "99", "WINDOW_NAME": "综合窗口", "TASK_CODES": [HOUSE]})
+    moved = tmp_path / "halls.json"
+    moved.write_text(json.dumps(halls, ensure_ascii=False), encoding="utf-8")
+    assert run_sync(str(moved), catalog, settings).status == "ok"
+    after = "\n".join(ask(guide, "二手房过户在哪里办", Ask.PLACE_HOURS).messages)
+    assert "窗口：99 综合窗口" in after and home["HALL_NAME"] in after
+
+
+def test_a_server_trusts_the_generation_for_its_recheck_interval(
+    catalog: Engine, settings: Settings
+) -> None:
+    from banshi.catalog import CatalogCache
+    from tests.conftest import sql_statements
+
+    now = [0.0]
+    cache = CatalogCache(recheck_seconds=2.0, clock=lambda: now[0])
+    guide = Guide(catalog, Resolver(load_lexicon(settings.lexicon_path)), catalog=cache)
+    ask(guide, "二手房过户要带什么材料", Ask.MATERIALS)
+    with sql_statements(catalog) as seen:
+        ask(guide, "二手房过户要带什么材料", Ask.MATERIALS)
+    assert [s for s in seen if "FROM hall_window" in s] == []  # no catalog generation read
+    run_sync(str(DELTA), catalog, settings)
+    now[0] = 1.0  # within the interval: the item kept is still the answer
+    kept = "\n".join(ask(guide, "二手房过户要带什么材料", Ask.MATERIALS).messages)
+    assert "房屋交易资金监管协议" not in kept
+    now[0] = 2.5  # past it: the sync is seen
+    synced = "\n".join(ask(guide, "二手房过户要带什么材料", Ask.MATERIALS).messages)
+    assert "房屋交易资金监管协议" in synced
+
+
+def test_a_hall_or_phone_question_about_several_items_is_answered_when_they_share_it(
+    guide: Guide,
+) -> None:
+    # 婚姻登记 names no one item (结婚, 离婚, 补领); the hall, window and phone are the same for all
+    reply = ask(guide, "婚姻登记处电话是多少", Ask.CONTACT)
+    assert reply.outcome is GuideOutcome.ANSWERED
+    text = "\n".join(reply.messages)
+    assert text.startswith("【内地居民结婚登记】") and "咨询电话" in text
+    assert "同样适用于：" in reply.messages[-1] and "补领婚姻登记证" in reply.messages[-1]
+    hall = ask(guide, "婚姻登记处在哪，几点开门", Ask.PLACE_HOURS)
+    assert hall.outcome is GuideOutcome.ANSWERED
+    assert hall.messages[0].startswith("【内地居民结婚登记】办理地点和时间")
+    # what differs between them (materials) is still asked about
+    asked = ask(guide, "婚姻登记要准备什么", Ask.MATERIALS)
+    assert asked.outcome is GuideOutcome.CLARIFY
+
+
+def test_a_second_aspect_the_words_plainly_ask_is_answered_too(guide: Guide) -> None:
+    reply = ask(guide, "身份证丢了咋补办，要带啥", Ask.MATERIALS)
+    text = "\n".join(reply.messages)
+    assert text.startswith("【居民身份证补领】需要准备的材料")
+    assert "【居民身份证补领】办理流程" in text
+    # the overview card of a how-to question, and its steps
+    card = ask(guide, "居住证咋申请", Ask.OVERVIEW)
+    assert "【居住证申领】办理流程" in "\n".join(card.messages)
+    # one aspect asked: no other answer
+    fees = "\n".join(ask(guide, "结婚登记收钱吗", Ask.FEES).messages)
+    assert "不收费" in fees and "办理流程" not in fees and "需要准备的材料" not in fees

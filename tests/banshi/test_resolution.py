@@ -19,7 +19,8 @@ from banshi.resolution import (
     place_from_text,
     place_question,
 )
-from banshi.resolution.search import _corrective_first
+from banshi.resolution.applicants import applicants_in, says_who, without_applicant
+from banshi.resolution.search import _corrective_first, _unlike
 from banshi.resolution.siblings import _common, _tell_siblings, said
 from banshi.text import mainland_wording
 from tests.banshi.districts import HK_PASSPORT_NAME
@@ -366,14 +367,56 @@ def test_what_the_lexicon_alone_reads_as_several_siblings_is_asked_about() -> No
     assert _siblings([11.0, 20.0], {"补": 1.0}, ["补领", "挂失"]) == {"AGAIN"}
 
 
-def test_a_first_time_sibling_never_answers_by_fit_alone() -> None:
+def test_a_first_time_sibling_answers_by_fit_only_by_a_wide_margin() -> None:
     first = Candidate("FIRST", "出生医学证明首次签发", "1", 20.0)
     again = Candidate("AGAIN", "出生医学证明补发换发", "1", 12.0)
     names = [("出生", "医学", "证明", "首次", "签发"), ("出生", "医学", "证明", "补发", "换发")]
-    told = _tell_siblings([first, again], names, [20.0, 10.5], ({}, []))
+    # 0.625 of its match: enough for any other sibling, not for the first time
+    told = _tell_siblings([first, again], names, [20.0, 12.5], ({}, []))
     assert told is not None and told[2] == {"FIRST", "AGAIN"}
-    told = _tell_siblings([again, first], names[::-1], [20.0, 10.5], ({}, []))
+    told = _tell_siblings([again, first], names[::-1], [20.0, 12.5], ({}, []))
     assert told is not None and told[2] == {"AGAIN"}
+    # under 0.6 of it (a newborn has no certificate yet): the first time answers
+    told = _tell_siblings([first, again], names, [20.0, 11.0], ({}, []))
+    assert told is not None and told[2] == {"FIRST"}
+
+
+def test_siblings_told_apart_by_who_applies_are_not_decided_by_fit() -> None:
+    sole = Candidate("SOLE", "个体工商户注销登记", "1", 40.0)
+    company = Candidate("COMPANY", "公司注销登记", "1", 22.0)
+    names = [("个体", "工商户", "注销", "登记"), ("公司", "注销", "登记")]
+    told = _tell_siblings([sole, company], names, [40.0, 22.0], ({}, []))
+    assert told is not None and told[2] == {"SOLE", "COMPANY"}
+    # said which they are: that one
+    told = _tell_siblings([sole, company], names, [40.0, 22.0], ({"公": 1.0, "司": 1.0}, []))
+    assert told is not None and told[2] == {"COMPANY"}
+
+
+def test_action_words_typed_do_not_find_an_item_whose_alias_merely_holds_them(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 居民身份证首次申领's alias 第一次办身份证 holds 第一次办; the question is about 居住证
+    result = resolve("居住证第一次办要钱吗")
+    assert result.decision is Decision.ONE
+    assert result.best and result.best.name == "居住证申领"
+    # with nothing else said, they still find what they can
+    assert resolve("第一次办要带什么").decision is not Decision.NONE
+
+
+def test_a_rival_named_for_a_corrective_action_nobody_asked_for_is_not_asked_about() -> None:
+    marry = Candidate("MARRY", "内地居民结婚登记", "1", 17.6)
+    again = Candidate("AGAIN", "补领婚姻登记证", "1", 13.6)
+    corrective = {"补领", "换领", "变更", "注销"}
+    assert _unlike([again], [marry, again], set(), corrective) == []
+    assert _unlike([again], [marry, again], {"补领"}, corrective) == [again]
+
+
+def test_a_best_named_for_a_corrective_action_nobody_asked_for_is_asked_about(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 婚姻登记 is in 补领婚姻登记证's name; nothing was said of a loss
+    result = resolve("婚姻登记要准备什么")
+    assert result.decision is Decision.ASK
+    assert {"补领婚姻登记证", "内地居民结婚登记"} <= {c.name for c in result.options}
+    lost = resolve("结婚证丢了要准备什么")
+    assert lost.decision is Decision.ONE
+    assert lost.best and lost.best.name == "补领婚姻登记证"
 
 
 def test_what_comes_before_zhihou_is_done() -> None:
@@ -401,6 +444,20 @@ def test_a_corrective_action_no_item_offers_is_no_match(resolve) -> None:  # typ
     # the demo catalog holds 食品经营许可（新办） and nothing for 延续
     assert resolve("延续食品经营许可要什么材料").decision is Decision.NONE
     assert resolve("食品经营许可要什么材料").decision is Decision.ONE
+    # an item named for it far behind the best does not offer it (教师资格认定 has no 补发)
+    assert resolve("教师证丢了能补发吗").decision is Decision.NONE
+    assert resolve("技能等级证书丢了能补发吗").decision is Decision.ONE
+
+
+def test_the_item_span_does_not_overturn_an_action_no_item_offers(
+    catalog: Engine, settings: Settings
+) -> None:
+    resolver = Resolver(load_lexicon(settings.lexicon_path))
+    with session_scope(catalog) as session:
+        result = resolver.resolve(session, "食品经营许可证要延续咋办", entity="食品经营许可证")
+        assert result.decision is Decision.NONE and result.not_offered
+        plain = resolver.resolve(session, "这个咋弄", entity="食品经营许可证")
+        assert plain.best and plain.best.name == "食品经营许可（新办）"
 
 
 def test_which_items_without_a_noun_or_in_dialect_are_offered(resolve) -> None:  # type: ignore[no-untyped-def]
@@ -408,3 +465,41 @@ def test_which_items_without_a_noun_or_in_dialect_are_offered(resolve) -> None: 
         result = resolve(text)
         assert result.decision is Decision.ASK, text
         assert RETIREMENT in {c.task_code for c in result.options}, text
+
+
+def test_items_named_alike_for_another_applicant_are_asked_about_unless_said(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 个体工商户注销登记's guide fits 执照 far better, yet a company closes down too
+    result = resolve("执照注销需要什么")
+    assert result.decision is Decision.ASK
+    assert {"个体工商户注销登记", "公司注销登记"} <= {c.name for c in result.options}
+    for text, name in (
+        ("个体户执照注销需要什么", "个体工商户注销登记"),
+        ("公司执照注销需要什么", "公司注销登记"),
+    ):
+        said = resolve(text)
+        assert said.decision is Decision.ONE, text
+        assert said.best and said.best.name == name, text
+
+
+def test_a_change_described_without_its_word_is_not_asked_against_the_procedure(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 转股权 is a 变更 in other words: only replacements are said by name when wanted
+    result = resolve("股东转股权去哪登记")
+    assert result.decision is Decision.ONE
+    assert result.best and result.best.name == "公司变更登记"
+
+
+def test_booking_words_do_not_find_an_item(resolve) -> None:  # type: ignore[no-untyped-def]
+    # 预约 is in 出租汽车驾驶员's 网络预约出租汽车 and nowhere else: how any item is booked
+    result = resolve("我想预约办居住证需要带什么")
+    assert result.best and result.best.name == "居住证申领"
+    taxi = resolve("网络预约出租汽车驾驶员证在哪办")
+    assert taxi.best and taxi.best.name == "出租汽车驾驶员从业资格证核发"
+
+
+def test_applicants_are_read_from_names_longest_first() -> None:
+    assert applicants_in(["有限责任公司设立登记"]) == {"有限责任公司"}
+    assert applicants_in(["个体工商户注销登记", "公司注销登记"]) == {"个体工商户", "公司"}
+    assert (
+        without_applicant("个体工商户注销登记") == without_applicant("公司注销登记") == "注销登记"
+    )
+    assert says_who("个体户执照注销") and not says_who("执照注销需要什么")

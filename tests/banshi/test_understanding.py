@@ -22,6 +22,7 @@ from banshi.understanding import (
     Reading,
     Support,
     Verdict,
+    also_asked,
     asked_about,
     decide,
     support,
@@ -116,6 +117,7 @@ def test_a_confident_pick_is_a_pick() -> None:
         ("办护照需要预约吗", task(Request.BOOK, 0.9)),
         ("办护照的监督投诉电话是多少", task(Request.COMPLAIN, 0.9)),
         ("不预约能直接去大厅办护照吗", task(Request.BOOK, 0.8)),
+        ("取消预约后护照还能现场办吗", task(Request.CANCEL_BOOKING, 0.95)),
     ],
 )
 def test_a_task_word_next_to_an_item_is_about_the_item(text: str, reading: Reading) -> None:
@@ -128,6 +130,7 @@ def test_a_task_word_next_to_an_item_is_about_the_item(text: str, reading: Readi
     [
         ("帮我把护照的预约改到礼拜六", Request.RESCHEDULE_BOOKING),
         ("我要取消护照的预约", Request.CANCEL_BOOKING),
+        ("护照的预约改到后天", Request.RESCHEDULE_BOOKING),
         ("把结婚登记那个号退了", Request.CANCEL_BOOKING),
         ("之前约的社保卡那个取消", Request.CANCEL_BOOKING),
         ("我想预约明天上午办护照", Request.BOOK),
@@ -206,3 +209,11 @@ def test_an_overview_reading_of_an_eligibility_question_answers_the_conditions()
     message = heard("外地户口能在这登记结婚吗", q(Ask.OVERVIEW, 0.8))
     assert decide(message, found()).ask is Ask.CONDITIONS
     assert decide(heard("结婚登记咋办", q(Ask.OVERVIEW, 0.8)), found()).ask is Ask.OVERVIEW
+
+
+def test_a_second_aspect_is_what_the_words_plainly_ask_besides() -> None:
+    assert also_asked("身份证丢了咋补办，要带啥", Ask.MATERIALS) is Ask.PROCESS
+    assert also_asked("导游证咋申请", Ask.OVERVIEW) is Ask.PROCESS
+    assert also_asked("导游证咋申请", Ask.PROCESS) is None
+    assert also_asked("外地人能办吗", Ask.MATERIALS) is None  # eligibility words are everywhere
+    assert also_asked("要带啥", None) is None

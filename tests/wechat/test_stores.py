@@ -162,9 +162,11 @@ def test_a_dead_waiter_or_holder_does_not_block_the_queue(redis_url: str, prefix
     async def scenario() -> None:
         redis = Redis.from_url(redis_url, decode_responses=True)
         serial = RedisSerializer(redis, prefix=prefix, lock_ttl=0.5, heartbeat_ttl=0.3)
-        queue, alive, lock, _ = serial._keys(OPENID)
+        queue, alive, lock, seq = serial._keys(OPENID)
         # A process that queued and died: its heartbeat stops.
-        await serial._enqueue(OPENID, "dead-waiter")
+        seconds, micros = await redis.time()
+        await redis.zadd(queue, {"dead-waiter": await redis.incr(seq)})
+        await redis.hset(alive, "dead-waiter", seconds * 1000 + micros // 1000 + 300)
         # A process that took the lock and died: the lock expires.
         await redis.set(lock, "dead-holder", px=500)
         started = time.monotonic()
@@ -200,13 +202,19 @@ def test_a_waiter_sleeps_until_the_release_wakes_it(redis_url: str, prefix: str)
         redis = Redis.from_url(redis_url, decode_responses=True)
         serial = RedisSerializer(redis, prefix=prefix)
         attempts = 0
-        acquire = serial._acquire
+        arrive, acquire = serial._arrive, serial._acquire
+
+        async def counted_arrival(*args: object, **kwargs: object) -> object:
+            nonlocal attempts
+            attempts += 1
+            return await arrive(*args, **kwargs)
 
         async def counted(*args: object, **kwargs: object) -> object:
             nonlocal attempts
             attempts += 1
             return await acquire(*args, **kwargs)
 
+        serial._arrive = counted_arrival  # type: ignore[method-assign]
         serial._acquire = counted  # type: ignore[method-assign]
         released_at = 0.0
 
@@ -221,8 +229,8 @@ def test_a_waiter_sleeps_until_the_release_wakes_it(redis_url: str, prefix: str)
         async with serial.hold(OPENID):
             got_at = time.monotonic()
         await first
-        # the holder's attempt, the waiter's first and the one it was woken for; polling
-        # every 10 ms made about 60
+        # the holder's arrival (taken at once), the waiter's (queued) and the attempt it was
+        # woken for; polling every 10 ms made about 60
         assert attempts == 3
         assert got_at - released_at < 0.1
         await redis.close()
@@ -359,3 +367,30 @@ def test_citizens_seen_together_are_written_in_one_transaction(engine) -> None: 
     with session_scope(engine) as session:
         assert last_seen(session, who[0]) is None
         assert all(last_seen(session, openid) is not None for openid in who[1:])
+
+
+@pytest.mark.redis
+def test_an_arrival_with_nobody_ahead_takes_the_lock_in_one_round_trip(
+    redis_url: str, prefix: str
+) -> None:
+    async def scenario() -> None:
+        redis = Redis.from_url(redis_url, decode_responses=True)
+        serial = RedisSerializer(redis, prefix=prefix)
+        sent: list[str] = []
+        execute = redis.execute_command
+
+        async def counted(*args: object, **kwargs: object) -> object:
+            sent.append(str(args[0]))
+            return await execute(*args, **kwargs)
+
+        async with serial.hold(OPENID):  # the scripts are loaded
+            pass
+        redis.execute_command = counted  # type: ignore[method-assign]
+        async with serial.hold(OPENID):
+            pass
+        assert sent == ["EVALSHA", "EVALSHA"]  # arrive (taken), release
+        queue, alive, lock, _ = serial._keys(OPENID)
+        assert await redis.zcard(queue) == 0 and await redis.get(lock) is None
+        await redis.close()
+
+    run(scenario())
