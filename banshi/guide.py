@@ -54,9 +54,6 @@ from banshi.understanding import (
 # A follow-up ("那要多少钱") keeps the remembered item unless the new words clearly name
 # another one: a weak match below this score is not enough to switch.
 SWITCH_SCORE = 2 * MIN_SCORE
-# What a hall or a phone line answers alike for every item it serves: asked about several
-# items at once (婚姻登记处在哪), one answer serves them all.
-SHARED_ASKS = frozenset({Ask.PLACE_HOURS, Ask.CONTACT})
 FAQ_MATCH = 0.6  # similarity above which the item's own 常见问题 answers the question
 
 
@@ -237,7 +234,7 @@ class Guide:
                 return self._answer(session, options[0], ask, query, today, region)
             items = [self.catalog.item(session, code) for code in options]
             found = [i for i in items if i is not None]
-            if ask in SHARED_ASKS and self._alike(session, found, ask):
+            if ask is not None and self._alike(session, found, ask):
                 # 婚姻登记处电话多少: the same hall and phone for every item offered, so the
                 # answer needs no choice first
                 # answer for the procedure itself (结婚登记 before 补领婚姻登记证)
@@ -259,7 +256,8 @@ class Guide:
 
     def _alike(self, session: Session, items: Sequence[Item], ask: Ask) -> bool:
         """Whether ``ask`` has one answer for all ``items``: the same hall and window, or the
-        same phones."""
+        same phones (what a hall or a phone line answers alike for every item it serves:
+        :func:`banshi.answers.shared_by`; None for the aspects each item answers its own way)."""
         if len(items) < 2 or any(i.state != STATE_ACTIVE for i in items):
             return False
         shared = {answers.shared_by(ask, i, self.catalog.place_of(session, i)) for i in items}

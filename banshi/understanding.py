@@ -207,12 +207,10 @@ def also_asked(text: str, ask: Ask | None) -> Ask | None:
     """A second aspect the words plainly ask besides ``ask`` (要带啥，多少钱; 导游证咋申请 read as
     the overview): its answer follows. Not eligibility, whose words (能…吗) are in most
     questions."""
+    if ask is None:
+        return None
     return next(
-        (
-            other
-            for other, cue in _CUES
-            if other not in (ask, Ask.CONDITIONS) and ask is not None and cue.search(text)
-        ),
+        (other for other, cue in _CUES if other not in (ask, Ask.CONDITIONS) and cue.search(text)),
         None,
     )
 
