@@ -91,6 +91,8 @@ async def take_turn(
         response = fixed_response(message, tracker)
         if response in (domain.get("responses") or {}):
             dispatcher.utter_message(response=response)
+        if response == "utter_out_of_scope" and understood.referral is not None:
+            dispatcher.utter_message(text=understood.referral.text)  # 12315 / 12345
         if response in UNANSWERED:
             await asyncio.to_thread(found.guide.note_unanswered, message.text, UNANSWERED[response])
     for text in turn.after:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from app.services import build_handoff, engine_for
 from app.settings import Settings
@@ -51,7 +52,9 @@ def build_hooks(settings: Settings, engine: Engine | None = None) -> ChannelHook
     remind_at = settings.booking_remind_at
 
     def due(openid: str, now: datetime) -> Due:
-        with session_scope(engine) as session:
+        # One read on every message: no commit (``session_scope`` committing an unchanged
+        # session, with its sessionmaker, cost two thirds of the check's 0.4 ms).
+        with Session(engine) as session:
             return owed_to.check(session, openid, now, remind_at)
 
     def owed(openid: str, due: Due, now: datetime) -> list[str]:

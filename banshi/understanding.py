@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from banshi.asks import Ask
 from banshi.conversation import Gist, Request
 from banshi.resolution import Decision, Resolution
+from banshi.scope import Referral, booked_elsewhere, referral_for
 
 
 class Verdict(str, Enum):
@@ -84,6 +85,8 @@ class Understood:
     request: Request | None = None
     gist: Gist | None = None  # the reading followed for CHAT (YES / NO / CHAT)
     found: Resolution | None = field(default=None, compare=False, repr=False)
+    # OUT_OF_SCOPE about a private party (a shop, a courier, the neighbours): the line to call
+    referral: Referral | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,9 @@ GRIEVANCES: dict[Request, re.Pattern[str]] = {
         r"态度|刁难|推诿|推脱|踢皮球|不作为|乱收费|吃拿卡要|索要|好处费|太差|不满|骂人|甩脸|脸色"
     ),
 }
+# Complaints, suggestions, ratings, surveys about a private party only (商家, 快递, 物业: 给这家
+# 饭店打个差评, 点个外卖) are out of scope, with the line to call.
+PRIVATE_SCOPED = frozenset({Request.COMPLAIN, Request.SUGGEST, Request.RATE, Request.SURVEY})
 BOOKING_REQUESTS = frozenset(
     {Request.CANCEL_BOOKING, Request.RESCHEDULE_BOOKING, Request.MY_BOOKINGS}
 )
@@ -316,6 +322,15 @@ def decide(
     config: UnderstandingConfig = DEFAULT_CONFIG,
 ) -> Understood:
     """What to do with the message (the guide has already taken picks from its own lists)."""
+    understood = _decide(heard, found, context, config)
+    if understood.verdict is Verdict.OUT_OF_SCOPE:
+        return replace(understood, referral=referral_for(heard.text))
+    return understood
+
+
+def _decide(
+    heard: Heard, found: Resolution | None, context: Context, config: UnderstandingConfig
+) -> Understood:
     top = heard.top
     unsure = heard.flagged or top is None or top.confidence < config.sure
     item = _found(found)
@@ -334,6 +349,8 @@ def decide(
         if (said and top.confidence >= config.task_floor) or (
             not unsure and supported(top.request, heard.text, found, context)
         ):
+            if _elsewhere(top.request, heard.text, found):
+                return Understood(Verdict.OUT_OF_SCOPE, found=found)  # 投诉外卖送餐太慢
             return Understood(Verdict.TASK, request=top.request, gist=Gist.TASK, found=found)
         if item:  # 执照要改个地址咋弄: the item's own change procedure
             return question(aspect_of(heard, config))
@@ -349,6 +366,14 @@ def decide(
     if not unsure and top.gist is Gist.OUT_OF_SCOPE:
         return Understood(Verdict.OUT_OF_SCOPE, found=found)
     return _without_item(heard.readings, config, found)
+
+
+def _elsewhere(request: Request, text: str, found: Resolution | None) -> bool:
+    """A task that is someone else's business (:mod:`banshi.scope`): a complaint about a shop,
+    a booking of a specialist or a train ticket (unless the words name an item)."""
+    if request in PRIVATE_SCOPED:
+        return referral_for(text) is not None
+    return request is Request.BOOK and not _found(found) and booked_elsewhere(text)
 
 
 def _others(heard: Heard, reading: Reading) -> tuple[Reading, ...]:

@@ -1,12 +1,12 @@
 """Benchmark figures as JSON, and the check against a baseline kept in ``bench/``.
 
 Every figure carries the noise the run measured for it (half the spread of its value over
-the run's blocks, or one step of a ramp), and which way is better. A figure is *worse* than
-the baseline when it moved the wrong way by more than the larger of the two runs' noise and
-a floor (5 % of the baseline, or one unit for counts): a shared machine's drift is not a
-regression, a real one is named. Informational figures (``better="info"``) are recorded and
-never judged; a figure the baseline lacks is not judged either. The baseline changes only on
-purpose (``--update-baseline``).
+the run's blocks, or the gap a capacity ramp left), and which way is better. A figure is
+*worse* than the baseline when it moved the wrong way by more than the larger of the two
+runs' noise and a floor (5 % of the baseline, or one unit for counts): a shared machine's
+drift is not a regression, a real one is named. Informational figures (``better="info"``)
+are recorded and never judged; a figure the baseline lacks is not judged either. The
+baseline changes only on purpose (``--update-baseline``).
 """
 
 from __future__ import annotations

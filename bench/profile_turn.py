@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,14 +112,18 @@ ACTION_PARTS = [
 IDLE = ("_worker (concurrent/futures/thread.py:81)", "serve (sanic/server/runners.py:155)")
 
 
-def classify(stacks: Path, parts: list[tuple[str, str]]) -> Counter[str]:
-    """Samples per component from py-spy's raw output (``frame;frame;… count``)."""
-    out: Counter[str] = Counter()
+def samples(stacks: Path) -> Iterator[tuple[list[str], int]]:
+    """py-spy's raw output (``frame;frame;… count``): each stack's frames and its count."""
     for line in stacks.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
-        if not count.isdigit():
-            continue
-        frames = stack.split(";")
+        if count.isdigit():
+            yield stack.split(";"), int(count)
+
+
+def classify(stacks: Path, parts: list[tuple[str, str]]) -> Counter[str]:
+    """Samples per component from py-spy's raw output."""
+    out: Counter[str] = Counter()
+    for frames, count in samples(stacks):
         if frames[-1].strip() in IDLE:
             continue
         name = "other"
@@ -127,7 +132,7 @@ def classify(stacks: Path, parts: list[tuple[str, str]]) -> Counter[str]:
             if match:
                 name = match
                 break
-        out[name] += int(count)
+        out[name] += count
     return out
 
 

@@ -10,7 +10,9 @@ receiving 客服消息, then measures:
      the REST channel (the two take turns in 15-second blocks; the spread of the blocks is
      the noise);
   2. one worker: capacity, the highest steady rate (a ramp of 15-second steps, the channels
-     taking turns at each rate) at which p99 stays under 4.5 s (WeChat's passive budget);
+     taking turns at each rate, then the gap between the rate held and the first not held
+     halved until it is ``--resolution`` msg/s narrow) at which p99 stays under 4.5 s
+     (WeChat's passive budget);
      at each step, the CPU milliseconds per message of each process (the Rasa server, its
      workers, the action server, Redis, this bench) and of the rest of the machine;
   3. ``--workers`` workers (default: the cores): the memory of every process and the WeChat
@@ -103,48 +105,83 @@ async def latency(args: argparse.Namespace, load: Load, out: Figures) -> None:
 
 @dataclass(frozen=True)
 class Held:
-    """The highest rate a channel held, and where the CPU went at that step."""
+    """The highest rate a channel held, where the CPU went at that step, and the lowest rate
+    it was seen not to hold (0: none tried)."""
 
     rate: float = 0.0
     cpu: CpuShare | None = None
+    over: float = 0.0
+
+    @property
+    def noise(self) -> float:
+        """How far the capacity may lie above the rate held: the gap to the rate not held."""
+        return (self.over - self.rate) if self.over else self.rate * 0.25
+
+
+async def _try(
+    name: str, rate: float, sender: Sender, step: float, meter: CpuMeter
+) -> tuple[bool, CpuShare | None]:
+    """One step of the ramp: ``rate`` for ``step`` seconds; whether p99 stayed in budget."""
+    before = meter.read()
+    run = await steady(rate, step, sender)
+    cpu = meter.share(before, meter.read(), run.sent)
+    busy = f"{cpu.busy:4.0%}" if cpu else "   ?"
+    ok = run.failures == 0 and run.p99 < DEADLINE
+    print(
+        f"    {name:6s} {rate:6.1f} msg/s: {run.summary()}  cores {busy} busy  "
+        f"{'ok' if ok else 'over'}",
+        flush=True,
+    )
+    if cpu:
+        print(f"      {cpu.line()}")
+    await asyncio.sleep(3)  # let the queue drain between steps
+    return ok, cpu
 
 
 async def ramp(
-    senders: dict[str, Callable[[str], Sender]], rates: list[float], step: float, meter: CpuMeter
+    senders: dict[str, Callable[[str], Sender]],
+    rates: list[float],
+    step: float,
+    meter: CpuMeter,
+    resolution: float = 0.0,
 ) -> dict[str, Held]:
     """The highest rate each channel holds with p99 under the budget; the channels take turns
-    at each rate (a shared machine's load drifts)."""
+    at each rate (a shared machine's load drifts). Then, while a channel's gap between the
+    rate it held and the first it did not is wider than ``resolution`` msg/s, the gap is
+    halved (the channels again taking turns, one trial each per round)."""
     best = {name: Held() for name in senders}
     going = set(senders)
     for rate in rates:
         for name, sender in senders.items():
             if name not in going:
                 continue
-            before = meter.read()
-            run = await steady(rate, step, sender(f"c{name[0]}{int(rate)}"))
-            cpu = meter.share(before, meter.read(), run.sent)
-            busy = f"{cpu.busy:4.0%}" if cpu else "   ?"
-            ok = run.failures == 0 and run.p99 < DEADLINE
-            print(
-                f"    {name:6s} {rate:6.0f} msg/s: {run.summary()}  cores {busy} busy  "
-                f"{'ok' if ok else 'over'}"
-            )
-            if cpu:
-                print(f"      {cpu.line()}")
+            ok, cpu = await _try(name, rate, sender(f"c{name[0]}{int(rate * 10)}"), step, meter)
             if ok:
                 best[name] = Held(rate, cpu)
             else:
+                best[name] = Held(best[name].rate, best[name].cpu, over=rate)
                 going.discard(name)
-            await asyncio.sleep(3)  # let the queue drain between steps
         if not going:
             break
-    return best
-
-
-def _step(rates: list[float], value: float) -> float:
-    """One step of the ramp at ``value``: the capacity's noise."""
-    higher = [r for r in rates if r > value]
-    return (higher[0] - value) if higher else value * 0.25
+    if resolution <= 0:
+        return best
+    print(f"    bisecting to {resolution:g} msg/s")
+    while True:
+        narrowing = {
+            name: held
+            for name, held in best.items()
+            if held.over and held.over - held.rate > resolution
+        }
+        if not narrowing:
+            return best
+        for name, held in narrowing.items():
+            rate = round((held.rate + held.over) / 2 * 2) / 2  # to half a message a second
+            if not held.rate < rate < held.over:  # the gap cannot be halved any further
+                best[name] = Held(held.rate, held.cpu, held.rate + resolution)
+                continue
+            trial = senders[name](f"b{name[0]}{int(rate * 10)}")
+            ok, cpu = await _try(name, rate, trial, step, meter)
+            best[name] = Held(rate, cpu, held.over) if ok else Held(held.rate, held.cpu, rate)
 
 
 def _record_cpu(out: Figures, prefix: str, held: Held) -> None:
@@ -257,15 +294,18 @@ async def one_worker(args: argparse.Namespace, live: Live, out: Figures) -> None
             rates,
             args.step,
             CpuMeter(live),
+            args.resolution,
         )
         caps = {name: h.rate for name, h in held.items()}
         for name, value in caps.items():
             out[f"capacity.1.{name.lower()}"] = fig.Figure(
-                value, _step(rates, value), "higher", "msg/s"
+                value, held[name].noise, "higher", "msg/s"
             )
             _record_cpu(out, f"cpu.1.{name.lower()}", held[name])
         ratio = caps["WeChat"] / caps["REST"] if caps["REST"] else float("nan")
         out["capacity.1.ratio"] = fig.Figure(round(ratio, 2), 0.0, "higher")
+        for name, h in held.items():
+            print(f"   {name}: held {h.rate:g} msg/s" + (f", not {h.over:g}" if h.over else ""))
         print(
             f"   WeChat {caps['WeChat']:g} msg/s, REST {caps['REST']:g} msg/s: ratio {ratio:.2f} "
             f"(≥ 0.9: {'yes' if ratio >= 0.9 else 'NO'})"
@@ -285,12 +325,13 @@ async def many_workers(args: argparse.Namespace, live: Live, out: Figures) -> No
             rates,
             args.step,
             CpuMeter(live),
+            args.resolution,
         )
         held = ramped["WeChat"]
         value = held.rate
-        out[f"capacity.{args.workers}.wechat"] = fig.Figure(
-            value, _step(rates, value), "higher", "msg/s"
-        )
+        out[f"capacity.{args.workers}.wechat"] = fig.Figure(value, held.noise, "higher", "msg/s")
+        if held.over:
+            print(f"   held {value:g} msg/s, not {held.over:g}")
         _record_cpu(out, f"cpu.{args.workers}.wechat", held)
         one = out["capacity.1.wechat"].value if "capacity.1.wechat" in out else 0.0
         scale = value / one if one else float("nan")
@@ -317,6 +358,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rates", default="10,15,20,25,30,35,40,50,60,80", help="capacity ramp")
     parser.add_argument("--step", type=float, default=15.0, help="seconds per capacity step")
     parser.add_argument(
+        "--resolution",
+        type=float,
+        default=2.0,
+        help="after the ramp, halve the gap between the rate held and the first not held "
+        "until it is this narrow (msg/s; 0: the ramp's steps only)",
+    )
+    parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 2, help="0: one worker only, no guarantees"
     )
     parser.add_argument("--dup-messages", type=int, default=200)
@@ -329,6 +377,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.seconds, args.block, args.step, args.rates = 10.0, 5.0, 5.0, "10,30"
+        args.resolution = 0.0
         args.dup_messages, args.slow_messages, args.slow_citizens = 30, 6, 3
     about = {
         "machine": machine(),

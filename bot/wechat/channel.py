@@ -24,6 +24,7 @@ from sanic.response import HTTPResponse
 
 from banshi.db import get_engine
 from bot.wechat.api import MemoryTokenStore, RedisTokenStore, WeChatAPI
+from bot.wechat.arrival import Gate, RedisGate, StoresGate
 from bot.wechat.config import WeChatSettings
 from bot.wechat.dedup import DedupStore, MemoryDedupStore, RedisDedupStore
 from bot.wechat.delivery import Delivery
@@ -141,23 +142,26 @@ class Runtime:
         limits = RateLimitConfig(settings.rate_limit, settings.rate_window)
         dedup: DedupStore
         serial: Serializer
+        gate: Gate
         if settings.redis_url:
             from redis.asyncio import Redis
 
             redis = Redis.from_url(settings.redis_url, decode_responses=True)
-            dedup = RedisDedupStore(redis)
+            redis_dedup = RedisDedupStore(redis)
+            dedup = redis_dedup
             serial = RedisSerializer(redis)
             tokens: Any = RedisTokenStore(redis, settings.appid)
             index: PendingIndex = RedisPendingIndex(redis)
-            limiter: RateLimiter = RedisRateLimiter(redis, limits, prefix="wechat")
+            gate = RedisGate(redis_dedup, RedisRateLimiter(redis, limits, prefix="wechat"))
         else:
             dedup, serial, tokens = MemoryDedupStore(), MemorySerializer(), MemoryTokenStore()
             index = MemoryPendingIndex()
-            limiter = MemoryRateLimiter(limits)
+            limiter: RateLimiter = MemoryRateLimiter(limits)
+            gate = StoresGate(dedup, limiter)
         engine = get_engine(settings.database_url)
         store = CitizenStore(engine, index)
         api = WeChatAPI(settings, tokens)
-        service = WeChatService(dedup, serial, Delivery(api, store), store, limiter=limiter)
+        service = WeChatService(dedup, serial, Delivery(api, store), store, gate=gate)
         window = WindowTracker(engine)
 
         async def forget(openid: str) -> None:
@@ -283,18 +287,25 @@ class WeChatInput(InputChannel):
         try:
             inbound = runtime.codec.open(params, request.body or b"", time.time())
             key = message_key(inbound.message)
-            if not await runtime.dedup.remember_nonce(
-                params.nonce, key, 2 * runtime.settings.replay_window
-            ):
+            turn = runtime.router.route(inbound.message)  # builds the turn, runs nothing
+            # The nonce, the first delivery's record and the rate limit: one step.
+            arrival = await runtime.service.gate.arrive(
+                key,
+                inbound.openid,
+                turn=turn is not None,
+                limited=turn is not None and turn.limited,
+                nonce=params.nonce,
+                nonce_ttl=2 * runtime.settings.replay_window,
+            )
+            if arrival.replayed:
                 raise Refused(403, "nonce already used for another message")
         except Refused as exc:
             log.warning("push refused (%s): %s", exc.status, exc.reason)
             return response.text(exc.reason, status=exc.status)
         runtime.window.seen(inbound.message)  # 客服消息 may follow for 48 hours
-        turn = runtime.router.route(inbound.message)
         if turn is None:
             return response.text(SUCCESS)
-        reply = await runtime.service.handle(key, inbound.openid, turn, deadline)
+        reply = await runtime.service.handle(key, inbound.openid, turn, deadline, arrival)
         if reply.text is None:
             return response.text(SUCCESS)
         xml = render_text(inbound.message, reply.text)

@@ -43,8 +43,9 @@ class DedupStore(Protocol):
     async def begin(self, key: str) -> bool:
         """True for the first delivery of ``key`` (which then runs the turn)."""
 
-    async def finish(self, key: str, parts: list[str]) -> None:
-        """The turn is done: these are the parts of the answer."""
+    async def finish(self, key: str, parts: list[str], claim: str | None = None) -> str | None:
+        """The turn is done: these are the parts of the answer. With ``claim``, the delivery
+        is claimed in the same step (see :meth:`claim`) and whoever holds it returned."""
 
     async def get(self, key: str) -> Record | None: ...
 
@@ -92,12 +93,13 @@ class MemoryDedupStore:
         self._records[key] = (Record(), time.monotonic() + self.ttl, asyncio.Event())
         return True
 
-    async def finish(self, key: str, parts: list[str]) -> None:
+    async def finish(self, key: str, parts: list[str], claim: str | None = None) -> str | None:
         entry = self._entry(key)
         if entry:
             entry[0].state = READY
             entry[0].parts = list(parts)
             entry[2].set()
+        return None if claim is None else await self.claim(key, claim)
 
     async def get(self, key: str) -> Record | None:
         entry = self._entry(key)
@@ -144,13 +146,16 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 """
 
-# KEYS: record, its done list; ARGV: state, parts, ttl ms
+# KEYS: record, its done list; ARGV: state, parts, ttl ms, the delivery to claim ('': none).
+# Returns who holds the claim (as _CLAIM does), or '' when none was asked for.
 _FINISH = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return ARGV[4] end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'parts', ARGV[2])
 redis.call('RPUSH', KEYS[2], '1')
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
-return 1
+if ARGV[4] == '' then return '' end
+redis.call('HSETNX', KEYS[1], 'delivery', ARGV[4])
+return redis.call('HGET', KEYS[1], 'delivery')
 """
 
 _CLAIM = """
@@ -186,19 +191,32 @@ class RedisDedupStore:
     def _key(self, key: str) -> str:
         return f"{self.prefix}:msg:{key}"
 
+    def record_key(self, key: str) -> str:
+        """The Redis key of ``key``'s record (the arrival script begins it too)."""
+        return self._key(key)
+
+    def nonce_key(self, nonce: str) -> str:
+        return f"{self.prefix}:nonce:{nonce}"
+
     def _done(self, key: str) -> str:
         return f"{self.prefix}:msg:{key}:done"  # under the citizen's prefix: forgotten with it
 
     async def begin(self, key: str) -> bool:
         return bool(await self._begin(keys=[self._key(key)], args=[int(self.ttl * 1000)]))
 
-    async def finish(self, key: str, parts: list[str]) -> None:
+    async def finish(self, key: str, parts: list[str], claim: str | None = None) -> str | None:
         # Only an existing record: an unsubscribe deletes its own on the way (and nothing
         # may then linger without an expiry).
-        await self._finish(
+        winner = await self._finish(
             keys=[self._key(key), self._done(key)],
-            args=[READY, json.dumps(parts, ensure_ascii=False), int(self.ttl * 1000)],
+            args=[
+                READY,
+                json.dumps(parts, ensure_ascii=False),
+                int(self.ttl * 1000),
+                claim or "",
+            ],
         )
+        return None if claim is None else str(winner)
 
     async def get(self, key: str) -> Record | None:
         data = await self.redis.hgetall(self._key(key))
@@ -229,8 +247,7 @@ class RedisDedupStore:
         return str(await self._claim(keys=[self._key(key)], args=[how]))
 
     async def remember_nonce(self, nonce: str, key: str, ttl: float) -> bool:
-        redis_key = f"{self.prefix}:nonce:{nonce}"
-        return bool(await self._nonce(keys=[redis_key], args=[key, int(ttl * 1000)]))
+        return bool(await self._nonce(keys=[self.nonce_key(nonce)], args=[key, int(ttl * 1000)]))
 
     async def forget_citizen(self, openid: str) -> int:
         pattern = self._key(f"{_glob_escape(openid)}:*")

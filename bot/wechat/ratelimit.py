@@ -118,10 +118,13 @@ class RedisRateLimiter:
     def key(self, openid: str) -> str:
         return f"{self.prefix}:rate:{openid}"
 
+    @property
+    def window_ms(self) -> int:
+        return max(1, int(self.config.window_seconds * 1000))
+
     async def check(self, openid: str) -> Verdict:
-        window_ms = max(1, int(self.config.window_seconds * 1000))
         try:
-            count = int(await self._script(keys=[self.key(openid)], args=[window_ms]))
+            count = int(await self._script(keys=[self.key(openid)], args=[self.window_ms]))
         except RedisError as exc:
             log.warning("rate limit unavailable, message allowed: %s", type(exc).__name__)
             return Verdict.ALLOW

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.wechat import texts
+from bot.wechat.arrival import Arrival, Gate, StoresGate
 from bot.wechat.dedup import CS, PASSIVE, DedupStore
 from bot.wechat.delivery import Delivery, compose
 from bot.wechat.ratelimit import RateLimiter, Verdict
@@ -63,8 +64,9 @@ class WeChatService:
         store: CitizenStore,
         after_passive: float = 0.3,
         limiter: RateLimiter | None = None,
+        gate: Gate | None = None,
     ) -> None:
-        self.limiter = limiter
+        self.gate = gate or StoresGate(dedup, limiter)
         self.dedup = dedup
         self.serial = serial
         self.delivery = delivery
@@ -74,21 +76,26 @@ class WeChatService:
         self.after_passive = after_passive
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def handle(self, key: str, openid: str, turn: Turn, deadline: float) -> Reply:
-        """The reply to one delivery of the push ``key`` (``deadline``: loop time)."""
+    async def handle(
+        self, key: str, openid: str, turn: Turn, deadline: float, arrival: Arrival | None = None
+    ) -> Reply:
+        """The reply to one delivery of the push ``key`` (``deadline``: loop time).
+
+        ``arrival``: what :attr:`gate` said of this delivery when the caller asked it (the
+        channel asks it together with the nonce); otherwise it is asked here."""
         loop = asyncio.get_running_loop()
-        if not await self.dedup.begin(key):
+        if arrival is None:
+            arrival = await self.gate.arrive(key, openid, limited=turn.limited)
+        if not arrival.first:
             return await self._repeat(key, deadline)  # a retry: counted once, run once
-        if turn.limited and self.limiter is not None:
-            verdict = await self.limiter.check(openid)
-            if verdict is Verdict.SLOW:  # told once already: dropped quietly
-                await self.dedup.finish(key, [])
-                return Reply(None)
-            if verdict is Verdict.NOTIFY:
-                turn = Turn(_say(texts.RATE_LIMITED), with_pending=False)
+        if arrival.verdict is Verdict.SLOW:  # told once already: dropped quietly
+            await self.dedup.finish(key, [])
+            return Reply(None)
+        if arrival.verdict is Verdict.NOTIFY:
+            turn = Turn(_say(texts.RATE_LIMITED), with_pending=False)
         ready: asyncio.Future[list[str]] = loop.create_future()
         claimed: asyncio.Future[str] = loop.create_future()
-        task = loop.create_task(self._run(key, openid, turn, ready, claimed))
+        task = loop.create_task(self._run(key, openid, turn, ready, claimed, deadline))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         how = CS
@@ -97,10 +104,14 @@ class WeChatService:
                 await asyncio.wait_for(asyncio.shield(ready), max(deadline - loop.time(), 0.0))
                 how = PASSIVE
         finally:
-            # Even when this request is cancelled, the answer must find its way out.
-            winner = await asyncio.shield(self.dedup.claim(key, how))
-            if not claimed.done():
-                claimed.set_result(winner)
+            # Even when this request is cancelled, the answer must find its way out. A turn
+            # done in time has claimed the passive reply for this request as it finished.
+            if claimed.done():
+                winner = claimed.result()
+            else:
+                winner = await asyncio.shield(self.dedup.claim(key, how))
+                if not claimed.done():
+                    claimed.set_result(winner)
         if winner == PASSIVE and ready.done() and not ready.exception() and ready.result():
             return Reply(ready.result()[0])
         if winner == PASSIVE:
@@ -126,6 +137,7 @@ class WeChatService:
         turn: Turn,
         ready: asyncio.Future[list[str]],
         claimed: asyncio.Future[str],
+        deadline: float,
     ) -> None:
         try:
             async with self.serial.hold(openid):
@@ -147,7 +159,12 @@ class WeChatService:
                 else:
                     messages = ran
                 parts = compose(pending, messages)
-                await self.dedup.finish(key, parts)
+                if claimed.done() or asyncio.get_running_loop().time() >= deadline:
+                    await self.dedup.finish(key, parts)
+                else:  # the request still waits: the passive reply is claimed as we finish
+                    winner = await self.dedup.finish(key, parts, claim=PASSIVE)
+                    if winner and not claimed.done():
+                        claimed.set_result(winner)
                 ready.set_result(parts)
                 try:
                     how = await asyncio.wait_for(asyncio.shield(claimed), 10.0)

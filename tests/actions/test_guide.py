@@ -156,6 +156,10 @@ def test_a_task_word_next_to_an_item_does_not_start_a_task(conversation: Convers
 def test_fixed_responses_only_when_the_decision_says_so(conversation: Conversation) -> None:
     assert conversation.say("你好", "greet") == ["utter_greet"]
     assert conversation.say("今天天气怎么样", "out_of_scope") == ["utter_out_of_scope"]
+    # a complaint about a shop is no ticket: out of scope, and the line that takes it
+    shop = conversation.say("我要投诉外卖小哥送餐太慢", "complain")
+    assert shop[0] == "utter_out_of_scope" and "12315" in shop[1]
+    assert conversation.slots["task"] is None
     noise = [("nlu_fallback", 0.5), ("affirm", 0.3), ("greet", 0.2)]
     assert conversation.say("嗯嗯那个", "nlu_fallback", ranking=noise) == ["utter_nlu_fallback"]
     deny = [("deny", 0.6), ("ask_conditions", 0.2)]

@@ -217,3 +217,37 @@ def test_a_second_aspect_is_what_the_words_plainly_ask_besides() -> None:
     assert also_asked("导游证咋申请", Ask.PROCESS) is None
     assert also_asked("外地人能办吗", Ask.MATERIALS) is None  # eligibility words are everywhere
     assert also_asked("要带啥", None) is None
+
+
+# ---------------------------------------------------------------------- whose business
+
+
+def test_a_complaint_about_a_private_party_is_out_of_scope_with_the_line_to_call() -> None:
+    text = "我要投诉外卖小哥送餐太慢"
+    understood = decide(heard(text, task(Request.COMPLAIN, 0.93)), NOTHING)
+    assert understood.verdict is Verdict.OUT_OF_SCOPE
+    assert understood.referral is not None and "12315" in understood.referral.text
+    # ... even when a shop's words find an item (那家店 → 个体工商户)
+    shop = heard("在饭店吃坏肚子了，想投诉那家店", task(Request.COMPLAIN, 0.8))
+    assert decide(shop, found(score=19.6)).verdict is Verdict.OUT_OF_SCOPE
+    # an out-of-scope reading about a shop gets the line too; one about nothing has none
+    refund = heard("外卖送晚了一个多小时，能让商家赔吗", Reading(Gist.OUT_OF_SCOPE, 0.9))
+    assert decide(refund, NOTHING).referral is not None
+    for text, request in (("给这家饭店打个差评", Request.RATE), ("帮我点个外卖", Request.SURVEY)):
+        assert decide(heard(text, task(request, 0.9)), NOTHING).verdict is Verdict.OUT_OF_SCOPE
+    weather = decide(heard("明天会下雪吗", Reading(Gist.OUT_OF_SCOPE, 0.9)), NOTHING)
+    assert weather.verdict is Verdict.OUT_OF_SCOPE and weather.referral is None
+
+
+def test_a_complaint_about_the_hall_stays_a_ticket() -> None:
+    text = "我要投诉窗口工作人员态度太差"
+    understood = decide(heard(text, task(Request.COMPLAIN, 0.93)), NOTHING)
+    assert understood.verdict is Verdict.TASK and understood.request is Request.COMPLAIN
+    assert understood.referral is None
+
+
+def test_a_booking_of_what_the_halls_do_not_book_is_out_of_scope() -> None:
+    specialist = heard("帮我挂个专家号", task(Request.BOOK, 0.9))
+    assert decide(specialist, NOTHING).verdict is Verdict.OUT_OF_SCOPE
+    hall = heard("我想预约办身份证", task(Request.BOOK, 0.9))
+    assert decide(hall, found()).verdict is Verdict.TASK

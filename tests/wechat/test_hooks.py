@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date, datetime
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.engine import Engine
 
 from app.channel_hooks import build_hooks
@@ -148,6 +148,22 @@ def test_a_message_with_nothing_held_or_owed_costs_one_statement(
     with sql_statements(engine) as seen:  # the hooks' engine (the channel's own is another)
         assert say(server, text_xml("o-quiet", "你好")) == "答：你好"
     assert len(seen) == 1 and "EXISTS" in seen[0].upper()
+
+
+def test_the_check_before_each_turn_commits_nothing(engine: Engine, settings: Settings) -> None:
+    """It only reads: committing (and building a session factory) cost two thirds of it."""
+    hooks = build_hooks(settings, engine)
+    commits: list[object] = []
+
+    def note(connection: object) -> None:
+        commits.append(connection)
+
+    event.listen(engine, "commit", note)
+    try:
+        assert hooks.due("o-quiet", IN_HOURS) == NOTHING
+    finally:
+        event.remove(engine, "commit", note)
+    assert commits == []
 
 
 def test_owed_messages_survive_a_failed_turn_and_go_once_before_the_answer(
