@@ -28,7 +28,7 @@ from enum import Enum
 from banshi.asks import Ask
 from banshi.conversation import Gist, Request
 from banshi.resolution import Decision, Resolution
-from banshi.scope import Referral, booked_elsewhere, referral_for
+from banshi.scope import Referral, booked_elsewhere, dispute_referral, referral_for
 
 
 class Verdict(str, Enum):
@@ -324,7 +324,7 @@ def decide(
     """What to do with the message (the guide has already taken picks from its own lists)."""
     understood = _decide(heard, found, context, config)
     if understood.verdict is Verdict.OUT_OF_SCOPE:
-        return replace(understood, referral=referral_for(heard.text))
+        return replace(understood, referral=dispute_referral(heard.text))
     return understood
 
 

@@ -149,25 +149,12 @@ class Featurizer:
         syllables = tuple(pinyin(text))
         found: tuple[list[str], list[str]] = ([], [])
         for table, out in zip(self._tables, found, strict=True):
-            for _word, formal in self._read(table, text, syllables):
-                out.extend(formal)
+            hits = table.hits(text, syllables)
+            for word in hits:
+                if any(word != other and word in other and other in text for other in hits):
+                    continue
+                out.extend(f for f in table.table[word] if f not in text)
         return found
-
-    def readings(self, text: str) -> list[tuple[str, tuple[str, ...]]]:
-        """The colloquial words of ``text`` the term table knows, each with the formal terms
-        it reads as (年检 → 机动车检验合格标志): what :meth:`expand` adds, with its source."""
-        return self._read(self._tables[0], text, tuple(pinyin(text)))
-
-    @staticmethod
-    def _read(
-        table: _Table, text: str, syllables: tuple[str, ...]
-    ) -> list[tuple[str, tuple[str, ...]]]:
-        hits = table.hits(text, syllables)
-        return [
-            (word, tuple(f for f in table.table[word] if f not in text))
-            for word in hits
-            if not any(word != other and word in other and other in text for other in hits)
-        ]
 
     def action_words(self, text: str) -> list[str]:
         """The colloquial action words the citizen typed (第一次办, 丢了, 不见了): the lexicon's

@@ -236,7 +236,6 @@ class ItemIndex:
         self.post_ptr: IntArray = np.searchsorted(sorted_fids, np.arange(n_features + 1))
         df = np.diff(self.post_ptr).astype(np.float64)
         self.idf: FloatArray = np.log(1 + (n - df + 0.5) / (df + 0.5))
-        self.max_idf = float(np.log(1 + (n + 0.5) / 0.5))  # of a feature no item has
         lengths = np.array([d.length for d in self.docs], dtype=np.float64)
         self.avg_length = float(lengths.sum() / n) if self.docs else 1.0
         self.norms: FloatArray = K1 * (1 - B + B * lengths / self.avg_length)
@@ -255,7 +254,6 @@ class ItemIndex:
         self.has_corrective = np.array([bool(d.corrective) for d in self.docs], dtype=bool)
         self.sounds = self._sounds()
         self._named_for: dict[str, npt.NDArray[np.bool_]] = {}
-        self._offers: dict[str, float] = {}
 
     def _sounds(self) -> dict[str, set[str]]:
         """What items are called, by sound: a homophone typo (护找, 结昏证) finds its word."""
@@ -292,36 +290,6 @@ class ItemIndex:
         if mask is None:
             mask = self._named_for[word] = np.array([word in n for n in self.names], dtype=bool)
         return mask
-
-    def offers(self, term: str) -> float:
-        """How well the catalog offers what the lexicon's ``term`` names: the most of its
-        character bigrams (weighted by idf; one no item has weighs the most) that any 事项 is
-        called by — its name, aliases, situations or result. Kept per term."""
-        known = self._offers.get(term)
-        if known is not None:
-            return known
-        held: dict[int, float] = defaultdict(float)
-        total = 0.0
-        for fid, idf in self._bigrams(term):
-            total += idf
-            if fid < 0:
-                continue
-            start, end = self.post_ptr[fid], self.post_ptr[fid + 1]
-            docs, tfs = self.post_docs[start:end], self.post_tfs[start:end]
-            for doc in docs[tfs >= NAMING_WEIGHT].tolist():
-                held[doc] += idf
-        best = max(held.values(), default=0.0) / total if total else 1.0
-        self._offers[term] = best
-        return best
-
-    def _bigrams(self, text: str) -> list[tuple[int, float]]:
-        """The character bigrams of ``text`` as (feature id or -1, idf)."""
-        out = []
-        for feature in self.featurizer.features(text):
-            if feature.startswith("b:"):
-                fid = self.vocab.get(feature)
-                out.append((-1, self.max_idf) if fid is None else (fid, float(self.idf[fid])))
-        return out
 
     def signature(self) -> dict[GroupKey, frozenset[tuple[str, str]]]:
         return {d.key: d.signature for d in self.docs}

@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
+import jieba.posseg
 import numpy as np
 
 from banshi.catalog import HallSpot
@@ -47,9 +48,6 @@ REPLACEMENTS = ("补领", "补发", "补证", "补办", "换领", "换发", "换
 APPLICANT_RATIO = 0.4
 
 OFFERED_RATIO = 0.5  # an item scoring this share of the best fits the question too
-# A lexicon term no 事项 is called by this much of (:meth:`ItemIndex.offers`) is not offered
-# by the catalog: 二手车过户 → 机动车转移登记 where the catalog has no vehicle registration.
-OFFERED_TERM = 0.5
 
 # Decision thresholds (see eval/resolution_eval.py for how they were chosen).
 MIN_EVIDENCE = 5.0  # ... and the best must match this much of specific (not generic) words
@@ -71,6 +69,9 @@ WHICH_RATIO = 0.33
 # about; none answers as "the procedure itself".
 _TOPIC = re.compile(r"(的|方面的?|相关的?|有关的?)(事|事情|问题|业务|手续)")
 _UNTOUCHED = np.iinfo(np.int64).max
+# Parts of speech (jieba's) of a thing a citizen may name: common nouns, not people, places
+# or times.
+NOUNS = frozenset({"n", "nz", "ng"})
 
 Matched = dict[int, float]  # feature id -> what it weighed in the query (qweight × idf)
 
@@ -214,9 +215,8 @@ def search(
         or not _named(index, matched[0], index.docs[ranked[0]])
     ):
         decision = Decision.NONE  # only generic words matched (申请, 登记, 办理 …)
-    not_offered = decision is not Decision.NONE and (
-        _not_offered(index, query, candidates, index.docs[ranked[0]])
-        or _unoffered_term(index, query, matched[0], index.docs[ranked[0]])
+    not_offered = decision is not Decision.NONE and _not_offered(
+        index, query, candidates, index.docs[ranked[0]]
     )
     if not_offered:
         decision = Decision.NONE
@@ -257,11 +257,12 @@ def _share_actions(
 
 
 def _unknown_thing(index: ItemIndex, query: str, typed: list[str]) -> bool:
-    """Whether the citizen named a word no item is called by (手机, 商家): a thing of its own,
-    not a procedure's name left out."""
+    """Whether the citizen named a thing no item is called by (手机, 商家): a common noun of its
+    own, not a procedure's name left out, nor a time, a place or a person (昨天丢了咋办)."""
     stop = index.lexicon.stopwords
-    for word in index.featurizer.tokenizer.lcut(query, HMM=False):
-        if len(word) < 2 or word in stop or any(word in t or t in word for t in typed):
+    for pair in jieba.posseg.lcut(query, HMM=False):
+        word, flag = pair.word, pair.flag
+        if flag not in NOUNS or len(word) < 2 or word in stop or any(t in word for t in typed):
             continue
         fid = index.vocab.get("w:" + word)
         if fid is None or index.naming[fid] == 0:
@@ -443,33 +444,6 @@ def _not_offered(index: ItemIndex, query: str, candidates: list[Candidate], doc:
         if fid is not None and doc.tf(fid) >= NAMING_WEIGHT:
             return False
     return True
-
-
-def _unoffered_term(index: ItemIndex, query: str, matched: Matched, doc: Doc) -> bool:
-    """Whether the citizen named, in words the lexicon knows, something no item offers, and
-    the best item rests on nothing else they said. The lexicon is the country's: it knows
-    二手车过户 as 机动车转移登记 and 律师执业证 as 律师执业许可 whatever this catalog holds, so
-    二手车过户要带什么 is not about 存量房转移登记（二手房买卖） because both say 二手 and 过户,
-    nor 律师执业证 about 医师执业注册 because both say 执业. A word read as a term some item
-    offers counts as said (社保卡 → 社会保障卡), and the rest of the question may name the best
-    item alone: 居住证签注过期了 is still about 居住证 though 签注 reads as 出入境证件签注."""
-    featurizer = index.featurizer
-    lacking: list[str] = []
-    offered: list[str] = []
-    for word, formal in featurizer.readings(query):
-        if not formal or word in doc.name:  # 参保登记 is what 灵活就业人员参保登记 is called
-            continue
-        if all(index.offers(term) < OFFERED_TERM for term in formal):
-            lacking.append(word)
-        else:
-            offered.extend(formal)
-    if not lacking:
-        return False
-    # the rest of what they said, with the terms read from it that the catalog does offer
-    # (去香港 → 往来港澳通行证, 社保卡 → 社会保障卡)
-    own = set(featurizer.features(query)) - featurizer.features_of(lacking)
-    ids = {index.vocab[f] for f in own | featurizer.features_of(offered) if f in index.vocab}
-    return _evidence(index, {f: w for f, w in matched.items() if f in ids}, doc) < MIN_EVIDENCE
 
 
 def _decide(candidates: list[Candidate], rivals: list[Candidate]) -> Decision:

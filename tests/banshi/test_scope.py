@@ -32,6 +32,14 @@ def test_a_private_party_is_referred_to_the_line_that_takes_it(text: str, wanted
         "建议社保大厅周末也开门",
         "我要投诉",  # no one named yet: the ticket's interview asks
         "排了三个小时队都没办上，我要投诉",
+        # a department named beside a private party: the department's business
+        "投诉城管不管小区门口乱摆摊",
+        "房管局对物业乱收费不作为，我要投诉",
+        "投诉住建局不管小区违建",
+        "投诉街道不管小区垃圾",
+        "他态度很差还跟我吵，我要投诉",
+        "投诉老板拖欠工资三个月不给",  # wages: 劳动保障监察, not 12315
+        "身份证过期了去补办被拒我要投诉",
     ],
 )
 def test_the_public_side_or_no_one_named_stays_a_ticket(text: str) -> None:

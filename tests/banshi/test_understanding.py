@@ -233,10 +233,16 @@ def test_a_complaint_about_a_private_party_is_out_of_scope_with_the_line_to_call
     # an out-of-scope reading about a shop gets the line too; one about nothing has none
     refund = heard("外卖送晚了一个多小时，能让商家赔吗", Reading(Gist.OUT_OF_SCOPE, 0.9))
     assert decide(refund, NOTHING).referral is not None
-    for text, request in (("给这家饭店打个差评", Request.RATE), ("帮我点个外卖", Request.SURVEY)):
+    for text, request in (
+        ("给这家饭店打个差评", Request.RATE),
+        ("外卖送餐太慢，我要投诉", Request.COMPLAIN),
+    ):
         assert decide(heard(text, task(request, 0.9)), NOTHING).verdict is Verdict.OUT_OF_SCOPE
-    weather = decide(heard("明天会下雪吗", Reading(Gist.OUT_OF_SCOPE, 0.9)), NOTHING)
-    assert weather.verdict is Verdict.OUT_OF_SCOPE and weather.referral is None
+    for text in ("明天会下雪吗", "附近哪家饭店好吃"):  # no dispute: no line to call
+        outside = decide(heard(text, Reading(Gist.OUT_OF_SCOPE, 0.9)), NOTHING)
+        assert outside.verdict is Verdict.OUT_OF_SCOPE and outside.referral is None, text
+    hotel = decide(heard("帮我订个酒店", task(Request.BOOK, 0.9)), NOTHING)
+    assert hotel.verdict is Verdict.OUT_OF_SCOPE and hotel.referral is None
 
 
 def test_a_complaint_about_the_hall_stays_a_ticket() -> None:
@@ -251,3 +257,7 @@ def test_a_booking_of_what_the_halls_do_not_book_is_out_of_scope() -> None:
     assert decide(specialist, NOTHING).verdict is Verdict.OUT_OF_SCOPE
     hall = heard("我想预约办身份证", task(Request.BOOK, 0.9))
     assert decide(hall, found()).verdict is Verdict.TASK
+    # a restaurant's licence is the halls' to book when the words name the item
+    licence = heard("预约办理餐厅食品经营许可", task(Request.BOOK, 0.9))
+    assert decide(licence, found()).verdict is Verdict.TASK
+    assert decide(licence, NOTHING).verdict is Verdict.OUT_OF_SCOPE
