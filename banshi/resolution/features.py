@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 
 import jieba
+import jieba.posseg
 from pypinyin import lazy_pinyin
 
 from banshi.lexicon import Lexicon
@@ -32,6 +33,10 @@ _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 
 _base_lock = threading.Lock()
 _base: jieba.Tokenizer | None = None
+_tagger: jieba.posseg.POSTokenizer | None = None
+# Parts of speech (jieba's) of a thing a citizen may name: common nouns, not people, places
+# or times.
+NOUNS = frozenset({"n", "nz", "ng"})
 
 
 def base_tokenizer() -> jieba.Tokenizer:
@@ -43,6 +48,18 @@ def base_tokenizer() -> jieba.Tokenizer:
             tokenizer.initialize()
             _base = tokenizer
         return _base
+
+
+def base_tagger() -> jieba.posseg.POSTokenizer:
+    """Parts of speech over :func:`base_tokenizer`'s dictionary (not jieba's global one, which
+    would load the dictionary a second time), built once per process: by the index build, so
+    no citizen's turn waits for it."""
+    global _tagger
+    base = base_tokenizer()
+    with _base_lock:
+        if _tagger is None:
+            _tagger = jieba.posseg.POSTokenizer(base)
+        return _tagger
 
 
 def make_tokenizer(
@@ -155,6 +172,10 @@ class Featurizer:
                     continue
                 out.extend(f for f in table.table[word] if f not in text)
         return found
+
+    def nouns(self, text: str) -> list[str]:
+        """The common nouns of ``text`` (手机, 商家; not 昨天, 北京, 小王)."""
+        return [p.word for p in base_tagger().lcut(text, HMM=False) if p.flag in NOUNS]
 
     def action_words(self, text: str) -> list[str]:
         """The colloquial action words the citizen typed (第一次办, 丢了, 不见了): the lexicon's

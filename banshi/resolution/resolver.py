@@ -32,6 +32,7 @@ from banshi.lexicon_overlay import (
 )
 from banshi.models import Item, SyncRun
 from banshi.resolution.documents import load_texts, stamps
+from banshi.resolution.features import base_tagger
 from banshi.resolution.index import ItemIndex
 from banshi.resolution.result import Decision, PlaceHint, PlaceOption, Resolution
 
@@ -201,6 +202,7 @@ class Resolver:
             log.exception("building the search index failed")
 
     def _build(self, engine: Engine, database: str) -> ItemIndex:
+        base_tagger()  # the parts of speech a question may need, loaded here, not in a turn
         with self._build_lock:
             started = time.perf_counter()
             with self._lock:

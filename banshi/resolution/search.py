@@ -9,11 +9,10 @@ a match resting only on generic words is no match.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from typing import Any
 
-import jieba.posseg
 import numpy as np
 
 from banshi.catalog import HallSpot
@@ -69,9 +68,6 @@ WHICH_RATIO = 0.33
 # about; none answers as "the procedure itself".
 _TOPIC = re.compile(r"(的|方面的?|相关的?|有关的?)(事|事情|问题|业务|手续)")
 _UNTOUCHED = np.iinfo(np.int64).max
-# Parts of speech (jieba's) of a thing a citizen may name: common nouns, not people, places
-# or times.
-NOUNS = frozenset({"n", "nz", "ng"})
 
 Matched = dict[int, float]  # feature id -> what it weighed in the query (qweight × idf)
 
@@ -132,9 +128,7 @@ def search(
         first[fresh] = k
         weights.append((fid, qweight * idf))
     touched = np.flatnonzero(first != _UNTOUCHED)
-    scores, matches = _share_actions(
-        index, scores, acted, loose, typed, touched, lambda: _unknown_thing(index, query, typed)
-    )
+    scores, matches = _share_actions(index, query, scores, acted, loose, typed, touched)
     heard_said = said(query, actions, featurizer.filler)
     # siblings are judged on their matches before the corrective discount, with the action
     # words typed in full: 身份证芯片坏了 fits the 换领 whose alias says 身份证坏了
@@ -229,12 +223,12 @@ def search(
 
 def _share_actions(
     index: ItemIndex,
+    query: str,
     scores: FloatArray,
     acted: FloatArray,
     loose: FloatArray,
     typed: list[str],
     touched: IntArray,
-    unknown: Callable[[], bool] = lambda: False,
 ) -> tuple[FloatArray, FloatArray]:
     """Scores with what actions matched capped at ``ACTION_SHARE`` of the rest: the actions
     read into the words, and the action words typed where the item is not named for them
@@ -251,7 +245,7 @@ def _share_actions(
     loose = np.where(named, 0.0, loose)
     rest = scores - acted - loose
     strict = rest + np.minimum(acted + loose, ACTION_SHARE * rest)
-    if (touched.size and strict[touched].max() >= MIN_SCORE) or unknown():
+    if (touched.size and strict[touched].max() >= MIN_SCORE) or _unknown_thing(index, query, typed):
         return strict, capped
     return capped, capped.copy()
 
@@ -260,9 +254,8 @@ def _unknown_thing(index: ItemIndex, query: str, typed: list[str]) -> bool:
     """Whether the citizen named a thing no item is called by (手机, 商家): a common noun of its
     own, not a procedure's name left out, nor a time, a place or a person (昨天丢了咋办)."""
     stop = index.lexicon.stopwords
-    for pair in jieba.posseg.lcut(query, HMM=False):
-        word, flag = pair.word, pair.flag
-        if flag not in NOUNS or len(word) < 2 or word in stop or any(t in word for t in typed):
+    for word in index.featurizer.nouns(query):
+        if len(word) < 2 or word in stop or any(t in word for t in typed):
             continue
         fid = index.vocab.get("w:" + word)
         if fid is None or index.naming[fid] == 0:
